@@ -1,0 +1,53 @@
+# PartnerHub: `make run` to try it, `make test` to check it. See README.md.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+SERVICES := $(PY) -m partnerhub.devservices exec --
+
+.PHONY: install run test lint typecheck pytest e2e-browser migrate demo stop clean bench
+
+$(STAMP): pyproject.toml package.json package-lock.json
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/npm ci --no-audit --no-fund --loglevel=error
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## run: embedded PostgreSQL + Redis (unless DATABASE_URL/REDIS_URL), migrate, demo data, web + worker + beat
+run: install
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(SERVICES) $(PY) -m partnerhub.devrun
+
+migrate: install
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(SERVICES) $(PY) manage.py migrate --database=owner
+
+demo: migrate
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(SERVICES) $(PY) manage.py load_demo
+
+## test: lint, types, then the whole suite against real PostgreSQL and Redis (and Chromium)
+test: install lint typecheck e2e-browser pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	DJANGO_DEBUG=1 DATABASE_URL=postgres://unused/unused REDIS_URL=redis://unused $(BIN)/mypy partnerhub partners kpis settlements
+
+e2e-browser:
+	@bash scripts/ensure-chromium.sh
+
+pytest: install
+	DJANGO_DEBUG=1 PARTNERHUB_REDIS_DB=1 $(SERVICES) $(BIN)/pytest $(PYTEST_ARGS)
+
+stop:
+	-$(PY) -m partnerhub.devservices stop
+
+clean: stop
+	rm -rf .data staticfiles
+
+bench:
+	@echo "Benchmarks arrive with the settlement engine (issue 5)." && exit 1

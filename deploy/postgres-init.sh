@@ -1,0 +1,15 @@
+#!/bin/sh
+# Creates PartnerHub's two roles and its database on the first start of the postgres:16 container
+# (mounted into /docker-entrypoint-initdb.d by docker-compose.yml). The official image runs it
+# once, while the data directory is empty, as the superuser over the local socket.
+#
+# deploy/roles.sql is idempotent, so after changing the passwords in .env this can be run again:
+#   docker compose up -d postgres && docker compose exec postgres sh /docker-entrypoint-initdb.d/10-partnerhub.sh
+: "${PARTNERHUB_OWNER_PASSWORD:?PARTNERHUB_OWNER_PASSWORD is not set (see deploy/.env.example)}"
+: "${PARTNERHUB_APP_PASSWORD:?PARTNERHUB_APP_PASSWORD is not set (see deploy/.env.example)}"
+
+psql -X -q -v ON_ERROR_STOP=1 \
+    --username "${POSTGRES_USER:-postgres}" --dbname postgres \
+    -v owner_password="$PARTNERHUB_OWNER_PASSWORD" \
+    -v app_password="$PARTNERHUB_APP_PASSWORD" \
+    -f /partnerhub/roles.sql

@@ -1,0 +1,56 @@
+"""One error format for the whole API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, serializers
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Every API error has the same shape:
+
+    ``{"error": {"status": 400, "code": "invalid", "message": "...", "details": {...}}}``
+    """
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    body: dict[str, Any] = {"status": response.status_code}
+    if isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        body["code"] = codes if isinstance(codes, str) else "invalid"
+    if isinstance(exc, exceptions.ValidationError):
+        detail = response.data
+        if isinstance(detail, dict):
+            body["message"] = "The request has invalid fields."
+            body["details"] = detail
+        else:
+            body["message"] = (
+                " ".join(str(d) for d in detail) if isinstance(detail, list) else str(detail)
+            )
+    else:
+        data = response.data
+        body["message"] = str(data.get("detail", data)) if isinstance(data, dict) else str(data)
+    response.data = {"error": body}
+    return response
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.DictField(required=False, help_text="Field name -> its messages.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorBodySerializer()

@@ -1,0 +1,190 @@
+"""Reads of the partner registry: scoped by the tenant manager, related rows fetched once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+
+from partnerhub.accounts.models import User
+from partnerhub.accounts.roles import Role
+from partnerhub.audit.models import AuditEntry
+from partnerhub.tenancy.context import require_current_tenant
+from partners.models import (
+    BankDetails,
+    ChangeRequest,
+    Contact,
+    Document,
+    Partner,
+    PartnerTier,
+    PartnerType,
+    Tag,
+)
+
+CSP_ROLES = [Role.ADMIN, Role.PARTNER_MANAGER, Role.FINANCE, Role.VIEWER]
+
+
+def partner_list() -> QuerySet[Partner]:
+    """Partners with what list pages, the API and exports show, in a fixed number of queries."""
+    return Partner.objects.select_related(
+        "partner_type", "tier", "account_owner", "parent", "bank_details"
+    ).prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+
+
+def partner_get(*, pk: int) -> Partner:
+    """One partner of the active tenant (404 for a missing or foreign id)."""
+    return get_object_or_404(partner_list(), pk=pk)
+
+
+def partner_contacts(*, partner: Partner) -> QuerySet[Contact]:
+    return Contact.objects.filter(partner=partner).order_by("-is_primary", "name", "id")
+
+
+def partner_documents(*, partner: Partner) -> QuerySet[Document]:
+    return (
+        Document.objects.filter(partner=partner)
+        .select_related("uploaded_by")
+        .order_by("-uploaded_at", "-id")
+    )
+
+
+def partner_bank_details(*, partner: Partner) -> BankDetails | None:
+    return BankDetails.objects.filter(partner=partner).first()
+
+
+def change_request_list() -> QuerySet[ChangeRequest]:
+    return ChangeRequest.objects.select_related("partner", "requested_by", "decided_by").order_by(
+        "-requested_at", "-id"
+    )
+
+
+def partner_pending_change_requests(*, partner: Partner) -> QuerySet[ChangeRequest]:
+    return change_request_list().filter(partner=partner, status=ChangeRequest.Status.PENDING)
+
+
+def partner_audit_trail(*, partner: Partner, limit: int = 50) -> list[AuditEntry]:
+    """The latest audit entries of the partner and of its contacts, bank details, documents
+    and change requests, deleted ones included (their "create" entry names the partner)."""
+    content_types = ContentType.objects.get_for_models(
+        Partner, Contact, BankDetails, Document, ChangeRequest
+    )
+    children = {
+        Contact: Contact.objects.filter(partner=partner),
+        BankDetails: BankDetails.objects.filter(partner=partner),
+        Document: Document.objects.filter(partner=partner),
+        ChangeRequest: ChangeRequest.objects.filter(partner=partner),
+    }
+    object_pks: dict[int, set[str]] = {content_types[m].pk: set() for m in children}
+    for model, rows in children.items():
+        object_pks[content_types[model].pk].update(
+            str(pk) for pk in rows.values_list("pk", flat=True)
+        )
+    created = AuditEntry.objects.filter(
+        content_type_id__in=list(object_pks),
+        action=AuditEntry.Action.CREATE,
+        changes__partner__1=str(partner.pk),
+    ).values_list("content_type_id", "object_pk")
+    for content_type_id, object_pk in created:
+        object_pks[content_type_id].add(object_pk)
+    condition = Q(content_type=content_types[Partner], object_pk=str(partner.pk))
+    for content_type_id, pks in object_pks.items():
+        if pks:
+            condition |= Q(content_type_id=content_type_id, object_pk__in=pks)
+    return list(
+        AuditEntry.objects.filter(condition)
+        .select_related("actor", "content_type")
+        .order_by("-timestamp", "-id")[:limit]
+    )
+
+
+def document_get(*, pk: int) -> Document:
+    """A document of the active tenant, for CSP staff (404 for a missing or foreign id)."""
+    return get_object_or_404(Document.objects.select_related("partner"), pk=pk)
+
+
+def staff_users() -> QuerySet[User]:
+    """CSP staff of the active tenant: who can own a partner account."""
+    return (
+        User.objects.filter(
+            is_active=True,
+            memberships__tenant=require_current_tenant(),
+            memberships__role__in=CSP_ROLES,
+        )
+        .distinct()
+        .order_by("full_name", "email")
+    )
+
+
+def _partner_count(field: str) -> Coalesce:
+    counts = (
+        Partner.objects.filter(**{field: OuterRef("pk")})
+        .order_by()
+        .values(field)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
+
+
+def partner_type_list() -> QuerySet[PartnerType]:
+    """Types with how many partners use each (a used type cannot be deleted)."""
+    return PartnerType.objects.annotate(partner_count=_partner_count("partner_type")).order_by(
+        "name"
+    )
+
+
+def partner_tier_list() -> QuerySet[PartnerTier]:
+    return PartnerTier.objects.annotate(partner_count=_partner_count("tier")).order_by(
+        "-rank", "name"
+    )
+
+
+def tag_list() -> QuerySet[Tag]:
+    return Tag.objects.order_by("name")
+
+
+PARTNER_EXPORT_COLUMNS = [
+    "ID",
+    "Legal name",
+    "Trading name",
+    "Type",
+    "Tier",
+    "Status",
+    "Country",
+    "Registration number",
+    "Tax id",
+    "Website",
+    "Parent",
+    "Account owner",
+    "Risk level",
+    "Last contact",
+    "Tags",
+    "Created",
+]
+
+
+def partner_export_rows(partners: QuerySet[Partner]) -> Iterator[tuple[Any, ...]]:
+    """One row per partner of an already filtered ``partner_list()`` (no bank details)."""
+    for p in partners:
+        yield (
+            p.pk,
+            p.legal_name,
+            p.trading_name,
+            p.partner_type.name,
+            p.tier.name if p.tier else "",
+            p.get_status_display(),
+            p.country,
+            p.registration_number,
+            p.tax_id,
+            p.website,
+            p.parent.legal_name if p.parent else "",
+            p.account_owner.email if p.account_owner else "",
+            p.get_risk_level_display() if p.risk_level else "",
+            p.last_contact_on,
+            ", ".join(t.name for t in p.tags.all()),
+            p.created_at,
+        )

@@ -1,0 +1,27 @@
+"""Settlements: usage ingestion, FX, revenue-share plans, settlement runs and statements."""
+
+from settlements.models.engine import (
+    PlanAssignment,
+    RevenueSharePlan,
+    RevenueSharePlanVersion,
+    SettlementRun,
+    SettlementRunChunk,
+    Statement,
+    StatementLine,
+)
+from settlements.models.usage import FxRate, Product, UsageImport, UsageRecord, UsageRejectedRow
+
+__all__ = [
+    "FxRate",
+    "PlanAssignment",
+    "Product",
+    "RevenueSharePlan",
+    "RevenueSharePlanVersion",
+    "SettlementRun",
+    "SettlementRunChunk",
+    "Statement",
+    "StatementLine",
+    "UsageImport",
+    "UsageRecord",
+    "UsageRejectedRow",
+]

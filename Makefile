@@ -49,5 +49,9 @@ stop:
 clean: stop
 	rm -rf .data staticfiles
 
-bench:
-	@echo "Benchmarks arrive with the settlement engine (issue 5)." && exit 1
+## bench: ingestion vs COPY, settlement vs GROUP BY, KPI drift vs SELECT (ROWS=1000000 by default)
+ROWS ?= 1000000
+bench: install
+	DJANGO_DEBUG=1 $(SERVICES) $(PY) -m bench.ingest_bench --rows $(ROWS)
+	DJANGO_DEBUG=1 $(SERVICES) $(PY) -m bench.settle_bench --rows $(ROWS)
+	DJANGO_DEBUG=1 $(SERVICES) $(PY) -m bench.drift_bench

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -212,8 +214,6 @@ class DocumentType(models.TextChoices):
 
 def document_path(instance: Document, filename: str) -> str:
     # Never the uploader's name on disk: a random name under the tenant's and partner's folder.
-    import uuid
-
     return f"tenants/{instance.tenant_id}/partners/{instance.partner_id}/{uuid.uuid4().hex}"
 
 

@@ -116,6 +116,7 @@ def document_upload(
         digest.update(chunk)
     upload.seek(0)
     document = Document(
+        tenant_id=partner.tenant_id,
         partner=partner,
         doc_type=doc_type,
         title=title[:200],

@@ -78,4 +78,5 @@ def test_an_html_file_named_pdf_is_refused_in_the_browser(page: Page, e2e_server
     )
     form.get_by_role("button", name="Upload").click()
     expect(page.get_by_test_id("upload-form")).to_contain_text("File type not allowed")
-    expect(page.get_by_role("link", name="insurance")).to_have_count(0)  # nothing was stored
+    # Nothing was stored: no document row carries the refused file's name.
+    expect(page.get_by_text("insurance.pdf")).to_have_count(0)

@@ -59,11 +59,6 @@ def test_pdf_upload_is_stored_under_the_tenant_and_partner_and_listed(
     assert "Licence" in client.get("/portal/documents/").content.decode()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="partners/services/documents.py builds the Document without its tenant, so the "
-    "upload path reads tenants/None/...; remove this marker once it sets the tenant.",
-)
 def test_uploaded_file_is_stored_under_its_tenant(personas: Personas, media: Path) -> None:
     login(personas.a_partner_user).post(
         "/portal/documents/", {"file": upload("licence.pdf", PDF), "doc_type": "other"}

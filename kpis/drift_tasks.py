@@ -1,7 +1,8 @@
 """Celery tasks of the KPI-drift job: thin wrappers that carry the tenant id explicitly.
 
 Beat runs ``kpi_drift_detect`` nightly; it fans out one ``kpi_drift_detect_tenant`` per active
-tenant. ``kpi_drift_detect_backfill`` replays a date range for one tenant.
+tenant. ``kpi_drift_detect_backfill`` replays a date range for one tenant. Both first refresh
+the KPIs computed from settlement usage for the days they look at, so late usage counts.
 """
 
 from __future__ import annotations
@@ -35,20 +36,27 @@ def kpi_drift_detect(date_iso: str | None = None) -> int:
 def kpi_drift_detect_tenant(tenant_id: int, date_iso: str) -> int:
     """One tenant, one date (idempotent); returns the number of alerts created."""
     from kpis.services.drift import kpi_drift_detect as detect
+    from kpis.services.settlement_usage import REFRESH_DAYS, kpi_settlement_measurements_refresh
 
     tenant = Tenant.objects.get(pk=tenant_id)
+    day = date.fromisoformat(date_iso)
     with tenant_context(tenant):
-        return len(detect(day=date.fromisoformat(date_iso)).created)
+        kpi_settlement_measurements_refresh(start=day - timedelta(days=REFRESH_DAYS - 1), end=day)
+        return len(detect(day=day).created)
 
 
 @shared_task(name="kpis.drift_tasks.kpi_drift_detect_backfill", acks_late=True)
 def kpi_drift_detect_backfill(tenant_id: int, start_iso: str, end_iso: str) -> int:
     """Replay a date range for one tenant, day by day (idempotent)."""
     from kpis.services.drift import kpi_drift_detect_range
+    from kpis.services.settlement_usage import REFRESH_DAYS, kpi_settlement_measurements_refresh
 
     tenant = Tenant.objects.get(pk=tenant_id)
+    start, end = date.fromisoformat(start_iso), date.fromisoformat(end_iso)
     with tenant_context(tenant):
-        runs = kpi_drift_detect_range(
-            start=date.fromisoformat(start_iso), end=date.fromisoformat(end_iso)
-        )
+        if start <= end:
+            kpi_settlement_measurements_refresh(
+                start=start - timedelta(days=REFRESH_DAYS - 1), end=end
+            )
+        runs = kpi_drift_detect_range(start=start, end=end)
     return sum(len(run.created) for run in runs)

@@ -31,6 +31,8 @@ class KpiDefinitionForm(forms.ModelForm):
             "denominator",
             "scale",
             "source",
+            "settlement_measure",
+            "settlement_product_code",
             "partner_reported",
             "amber_below",
             "red_below",

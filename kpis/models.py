@@ -38,6 +38,13 @@ class Source(models.TextChoices):
     SETTLEMENT = "settlement", "Computed from settlement usage"
 
 
+class SettlementMeasure(models.TextChoices):
+    GROSS_AMOUNT = "gross_amount", "Gross amount (in the KPI's currency)"
+    NET_AMOUNT = "net_amount", "Amount net of tax (in the KPI's currency)"
+    QUANTITY = "quantity", "Quantity"
+    RECORDS = "records", "Number of usage records"
+
+
 class PeriodKind(models.TextChoices):
     MONTH = "month", "Month"
     QUARTER = "quarter", "Quarter"
@@ -70,6 +77,17 @@ class KpiDefinition(TenantModel):
         max_digits=12, decimal_places=4, default=1, help_text="Ratio multiplier, e.g. 1000."
     )
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.API_CSV)
+    settlement_measure = models.CharField(
+        max_length=12,
+        choices=SettlementMeasure.choices,
+        blank=True,
+        help_text="For KPIs computed from settlement usage: what a day's records add up to.",
+    )
+    settlement_product_code = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="For KPIs computed from settlement usage: one product code (empty: all).",
+    )
     partner_reported = models.BooleanField(
         default=False, help_text="Partners may report it themselves in the portal."
     )
@@ -102,10 +120,27 @@ class KpiDefinition(TenantModel):
                 | (Q(numerator__isnull=False) & Q(denominator__isnull=False)),
                 name="kpidefinition_ratio_operands",
             ),
+            models.CheckConstraint(
+                condition=~Q(source="settlement") | ~Q(settlement_measure=""),
+                name="kpidefinition_settlement_measure",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def ratio_accumulates(self) -> bool:
+        """A ratio whose numerator is summed over the period and denominator is not (complaints
+        per 1,000 subscribers, ARPU): its period value is about the daily ratio times the days,
+        so a daily value compares with a target only after scaling by the period's length."""
+        return (
+            self.aggregation == Aggregation.RATIO
+            and self.numerator is not None
+            and self.denominator is not None
+            and self.numerator.aggregation == Aggregation.SUM
+            and self.denominator.aggregation != Aggregation.SUM
+        )
 
 
 class KpiTarget(TenantModel):

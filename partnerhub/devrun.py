@@ -8,7 +8,8 @@ import subprocess
 import sys
 import time
 
-from partnerhub.devservices import BASE_DIR
+from partnerhub.devservices import BASE_DIR, EMBEDDED_VAR
+from partnerhub.devservices import stop as stop_services
 
 DEMO_LOGINS = [
     ("admin@demo.test", "tenant admin, Demo Telecom"),
@@ -16,6 +17,8 @@ DEMO_LOGINS = [
     ("finance@demo.test", "finance, Demo Telecom"),
     ("viewer@demo.test", "read-only, Demo Telecom"),
     ("manager@second.test", "partner manager, Second Telecom"),
+    ("partner@demo.test", "partner portal user of an active partner"),
+    ("applicant@demo.test", "partner portal user of an applicant in due diligence"),
 ]
 
 
@@ -61,10 +64,9 @@ def main() -> int:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
-    from partnerhub.devservices import stop as stop_services
-
     if not os.environ.get("PARTNERHUB_KEEP_SERVICES"):
-        stop_services()
+        # Only the embedded servers devservices started; never one given by DATABASE_URL/REDIS_URL.
+        stop_services(set(filter(None, os.environ.get(EMBEDDED_VAR, "").split(","))))
     return exit_code
 
 

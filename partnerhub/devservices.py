@@ -30,6 +30,9 @@ class ServiceError(RuntimeError):
     pass
 
 
+EMBEDDED_VAR = "PARTNERHUB_EMBEDDED"
+
+
 def _socket_url(user: str, socket_dir: str, database: str) -> str:
     return f"postgres://{user}@{quote(socket_dir, safe='')}/{database}"
 
@@ -161,19 +164,25 @@ def ensure_redis() -> str:
 def service_env() -> dict[str, str]:
     """The environment with DATABASE_URL, DATABASE_OWNER_URL and REDIS_URL filled in."""
     env = dict(os.environ)
+    embedded = set(filter(None, env.get(EMBEDDED_VAR, "").split(",")))
     if not env.get("DATABASE_URL"):
         env.update(ensure_postgres())
+        embedded.add("postgres")
     if not env.get("REDIS_URL"):
         env["REDIS_URL"] = ensure_redis()
+        embedded.add("redis")
+    # Which servers are ours, so `make run` stops those and never a server the user pointed us at.
+    env[EMBEDDED_VAR] = ",".join(sorted(embedded))
     return env
 
 
-def stop() -> None:
+def stop(which: set[str] | frozenset[str] = frozenset({"postgres", "redis"})) -> None:
+    """Stop the embedded servers named in ``which`` (both by default)."""
     pid_file = REDIS_DIR / "redis.pid"
-    if pid_file.exists():
+    if "redis" in which and pid_file.exists():
         with contextlib.suppress(ProcessLookupError, ValueError):
             os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
-    if (PG_DIR / "postmaster.pid").exists():
+    if "postgres" in which and (PG_DIR / "postmaster.pid").exists():
         import pgserver
 
         pg_ctl = Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_ctl"

@@ -163,6 +163,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "kpis.drift_tasks.kpi_drift_detect",
         "schedule": crontab(hour=3, minute=30),
     },
+    "partners-daily-reminders": {
+        "task": "partners.tasks.partners_daily_reminders",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    "settlement-runs-nightly": {
+        "task": "settlements.run_tasks.settlement_runs_nightly",
+        "schedule": crontab(hour=1, minute=30),
+    },
     "purge-expired-api-tokens": {
         "task": "partnerhub.accounts.tasks.api_tokens_purge_expired",
         "schedule": crontab(hour=2, minute=15),

@@ -20,6 +20,15 @@ from tests.factories import TenantFactory, UserFactory
 from tests.partners.factories import PartnerFactory
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last. Playwright's sync API keeps an asyncio loop running in this thread
+    from the first browser test to the end of the session, and Django refuses ORM calls while a
+    loop runs; pytest-django's own ordering would put tests that open the database themselves
+    (like the worker fault test) after them."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(request, django_test_environment, django_db_blocker):
     """Create and migrate the test database as the owner role; "default" (the application role,

@@ -39,6 +39,8 @@ class KpiDefinitionSerializer(serializers.ModelSerializer):
             "denominator",
             "scale",
             "source",
+            "settlement_measure",
+            "settlement_product_code",
             "partner_reported",
             "amber_below",
             "red_below",

@@ -160,7 +160,11 @@ SELECT p.id, d.id,
 
 
 def scorecard_definitions() -> list[KpiDefinition]:
-    return list(KpiDefinition.objects.filter(is_active=True).order_by("name"))
+    return list(
+        KpiDefinition.objects.filter(is_active=True)
+        .select_related("numerator", "denominator")
+        .order_by("name")
+    )
 
 
 def kpi_scorecards(

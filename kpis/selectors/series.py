@@ -32,15 +32,19 @@ SELECT m.partner_id, m.date,
  ORDER BY m.partner_id, m.date
 """
 
-# The target in force on each month's first day, per partner (daily equivalent for sums).
+# The target in force on each month's first day, per partner: the daily equivalent for sums
+# and for ratios of a sum to a level (complaints per 1,000 subscribers), like the values.
 _TARGETS_SQL = """
 SELECT p.id, months.first::date,
        CASE WHEN d.aggregation = 'sum'
+                 OR (nd.aggregation = 'sum' AND dd.aggregation <> 'sum')
             THEN tg.target_value
                  / extract(day FROM months.first + interval '1 month' - interval '1 day')
             ELSE tg.target_value END
   FROM partners_partner p
   JOIN kpis_kpidefinition d ON d.tenant_id = p.tenant_id AND d.id = %(kpi)s
+  LEFT JOIN kpis_kpidefinition nd ON d.aggregation = 'ratio' AND nd.id = d.numerator_id
+  LEFT JOIN kpis_kpidefinition dd ON d.aggregation = 'ratio' AND dd.id = d.denominator_id
   CROSS JOIN generate_series(%(first_month)s::date, %(end)s::date, interval '1 month')
        AS months(first)
   {lateral}
@@ -95,6 +99,7 @@ def chart_payload(
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     labels = [d.isoformat() for d in days]
     datasets = []
+    daily_target = kpi.aggregation == Aggregation.SUM or kpi.ratio_accumulates
     for item in series:
         by_day = {d: v for d, v in item.values}
         datasets.append(
@@ -109,7 +114,7 @@ def chart_payload(
             datasets.append(
                 {
                     "label": f"Target · {item.partner}"
-                    + (" (daily equivalent)" if kpi.aggregation == Aggregation.SUM else ""),
+                    + (" (daily equivalent)" if daily_target else ""),
                     "partner": item.partner.pk,
                     "kind": "target",
                     "data": [_num(item.targets.get(d.replace(day=1))) for d in days],
@@ -118,6 +123,7 @@ def chart_payload(
     names = {s.partner.pk: str(s.partner) for s in series}
     return {
         "kpi": {"key": kpi.key, "name": kpi.name, "unit": kpi.unit},
+        "daily_target": daily_target,
         "labels": labels,
         "datasets": datasets,
         "alerts": [

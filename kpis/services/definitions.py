@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from kpis.models import Aggregation, Direction, KpiDefinition
+from kpis.models import Aggregation, Direction, KpiDefinition, SettlementMeasure, Source, Unit
 from partnerhub.tenancy.context import require_current_tenant
 
 EDITABLE_FIELDS = (
@@ -24,6 +24,8 @@ EDITABLE_FIELDS = (
     "denominator",
     "scale",
     "source",
+    "settlement_measure",
+    "settlement_product_code",
     "partner_reported",
     "amber_below",
     "red_below",
@@ -33,6 +35,9 @@ EDITABLE_FIELDS = (
     "drift_min_history_days",
     "is_active",
 )
+
+
+AMOUNT_MEASURES = (SettlementMeasure.GROSS_AMOUNT, SettlementMeasure.NET_AMOUNT)
 
 
 def _check(definition: KpiDefinition) -> None:
@@ -51,6 +56,15 @@ def _check(definition: KpiDefinition) -> None:
             errors["band_low"] = "A within-band KPI needs band_low and band_high."
         elif definition.band_low > definition.band_high:
             errors["band_high"] = "band_high must not be below band_low."
+    if definition.source == Source.SETTLEMENT:
+        if definition.aggregation == Aggregation.RATIO:
+            errors["source"] = "A ratio is computed from its operands, not from settlement usage."
+        elif not definition.settlement_measure:
+            errors["settlement_measure"] = "Say what the settlement usage adds up to."
+        elif definition.settlement_measure in AMOUNT_MEASURES and (
+            definition.unit != Unit.CURRENCY or not definition.currency
+        ):
+            errors["currency"] = "An amount from settlement usage needs a currency KPI's currency."
     if definition.red_below > definition.amber_below:
         errors["red_below"] = "red_below must not be above amber_below."
     if errors:
@@ -64,6 +78,8 @@ def kpi_definition_create(**fields: Any) -> KpiDefinition:
     definition.tenant = require_current_tenant()
     if definition.aggregation != Aggregation.RATIO:
         definition.numerator = definition.denominator = None
+    if definition.source != Source.SETTLEMENT:
+        definition.settlement_measure = definition.settlement_product_code = ""
     _check(definition)
     definition.full_clean()
     definition.save()
@@ -78,6 +94,8 @@ def kpi_definition_update(*, definition: KpiDefinition, data: dict[str, Any]) ->
             setattr(definition, name, value)
     if definition.aggregation != Aggregation.RATIO:
         definition.numerator = definition.denominator = None
+    if definition.source != Source.SETTLEMENT:
+        definition.settlement_measure = definition.settlement_product_code = ""
     _check(definition)
     definition.full_clean()
     definition.save()

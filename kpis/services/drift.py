@@ -202,7 +202,13 @@ def _shift_explanation(
     target: float | None,
 ) -> str:
     verb = "rose" if direction > 0 else "fell"
-    per_day = " a day" if kpi.aggregation == Aggregation.SUM else ""
+    per_day = (
+        " a day"
+        if kpi.aggregation == Aggregation.SUM
+        else " a month"
+        if kpi.ratio_accumulates
+        else ""
+    )
     text = (
         f"{kpi.name} {verb} from {_number(baseline, kpi)} to {_number(recent, kpi)}{per_day} "
         f"over the last {days} day{'s' if days != 1 else ''}"
@@ -244,9 +250,9 @@ def kpi_drift_detect(*, day: date, notify_owners: bool = True) -> DriftRun:
     tenant = require_current_tenant()
     run = DriftRun(day=day)
     kpis = list(
-        KpiDefinition.objects.filter(is_active=True, drift_enabled=True).exclude(
-            aggregation=Aggregation.RATIO, numerator__isnull=True
-        )
+        KpiDefinition.objects.filter(is_active=True, drift_enabled=True)
+        .exclude(aggregation=Aggregation.RATIO, numerator__isnull=True)
+        .select_related("numerator", "denominator")
     )
     if not kpis:
         return run
@@ -266,6 +272,11 @@ def kpi_drift_detect(*, day: date, notify_owners: bool = True) -> DriftRun:
         return run
 
     series_kpis = [by_id[int(k)] for k in block.kpi_ids]
+    # An accumulating ratio (complaints per 1,000 subscribers) is judged as a monthly rate: the
+    # daily ratio times the month's days, the unit of its target and of its scorecard.
+    accumulates = np.array([k.ratio_accumulates for k in series_kpis], dtype=bool)
+    if accumulates.any():
+        block.values[accumulates] *= days_in_month(day)
     threshold = np.array([float(k.drift_sensitivity) for k in series_kpis])
     method = np.array(
         [

@@ -72,7 +72,7 @@ def _load(rows: Sequence[Mapping[str, Any]], *, partner: Partner | None) -> None
             CREATE TEMPORARY TABLE kpi_ingest (
                 row_no integer PRIMARY KEY, partner_ref text, kpi_key text, date_text text,
                 value_text text, partner_id bigint, kpi_id bigint, aggregation text,
-                partner_reported boolean, day date, value numeric(20, 6)
+                source text, partner_reported boolean, day date, value numeric(20, 6)
             ) ON COMMIT DROP
             """
         )
@@ -102,7 +102,7 @@ def _load(rows: Sequence[Mapping[str, Any]], *, partner: Partner | None) -> None
              WHERE i.partner_id IS NULL AND p.tenant_id = %(t)s
                AND lower(p.legal_name) = lower(i.partner_ref);
             UPDATE kpi_ingest i
-               SET kpi_id = d.id, aggregation = d.aggregation,
+               SET kpi_id = d.id, aggregation = d.aggregation, source = d.source,
                    partner_reported = d.partner_reported
               FROM kpis_kpidefinition d
              WHERE d.tenant_id = %(t)s AND d.is_active AND d.key = i.kpi_key;
@@ -139,6 +139,11 @@ WITH dup AS (
            format('KPI %%s is a ratio computed from its operands; submit those instead.',
                   quote_literal(kpi_key))
       FROM kpi_ingest WHERE aggregation = 'ratio'
+    UNION ALL
+    SELECT row_no, 'kpi',
+           format('KPI %%s is computed from settlement usage; it cannot be submitted.',
+                  quote_literal(kpi_key))
+      FROM kpi_ingest WHERE source = 'settlement' AND aggregation <> 'ratio'
     UNION ALL
     SELECT row_no, 'kpi', format('KPI %%s is not reported by partners.', quote_literal(kpi_key))
       FROM kpi_ingest WHERE %(portal)s AND kpi_id IS NOT NULL AND NOT partner_reported

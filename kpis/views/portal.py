@@ -77,4 +77,4 @@ class PortalKpiView(PortalRequiredMixin, View):
         return self._render(request, form, status=400)
 
 
-urlpatterns = [path("portal/kpis/", PortalKpiView.as_view(), name="home")]
+urlpatterns = [path("portal/kpis/", PortalKpiView.as_view(), name="scorecard")]

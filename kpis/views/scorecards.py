@@ -187,7 +187,11 @@ class CompareView(RolePermissionRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        definitions = list(KpiDefinition.objects.filter(is_active=True).order_by("name"))
+        definitions = list(
+            KpiDefinition.objects.filter(is_active=True)
+            .select_related("numerator", "denominator")
+            .order_by("name")
+        )
         ids = [int(x) for x in self.request.GET.getlist("partner") if x.isdigit()][:MAX_COMPARED]
         chosen = list(Partner.objects.filter(pk__in=ids).order_by("legal_name"))
         kpi = next((d for d in definitions if d.key == self.request.GET.get("kpi")), None)

@@ -29,10 +29,57 @@ class DashboardView(RolePermissionRequiredMixin, TemplateView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        # The domain apps are imported here, not at module level: core must not depend on them
+        # to load (they depend on core).
         context = super().get_context_data(**kwargs)
-        context["cards"] = []
-        if role_has_perm(request_role(self.request), Perm.PARTNERS_VIEW):
+        role = request_role(self.request)
+        cards: list[dict[str, Any]] = []
+        if role_has_perm(role, Perm.PARTNERS_VIEW):
             from partners.selectors.dashboard import dashboard_data
 
             context["partner_dashboard"] = dashboard_data(user=self.request.user)  # type: ignore[arg-type]
+        if role_has_perm(role, Perm.KPIS_VIEW):
+            from kpis.selectors.alerts import drift_alert_open_count
+
+            cards.append(
+                {
+                    "title": "Open KPI drift alerts",
+                    "value": drift_alert_open_count(),
+                    "description": "Partners whose KPIs shifted or whose targets are at risk.",
+                    "icon": "graph-down-arrow",
+                    "url": reverse("kpis:alert-list"),
+                    "testid": "card-kpi-alerts",
+                }
+            )
+        if role_has_perm(role, Perm.SETTLEMENTS_VIEW):
+            from settlements.selectors.overview import settlement_overview
+
+            overview = settlement_overview()
+            run = overview.latest_run
+            cards.append(
+                {
+                    "title": "Draft statements",
+                    "value": overview.draft_statements,
+                    "description": (
+                        f"Latest run: {run.month:%B %Y}, {run.get_status_display().lower()}."
+                        if run
+                        else "No settlement run yet."
+                    ),
+                    "icon": "cash-coin",
+                    "url": reverse("settlements:run-list"),
+                    "testid": "card-draft-statements",
+                }
+            )
+            if overview.disputed_statements:
+                cards.append(
+                    {
+                        "title": "Disputed statements",
+                        "value": overview.disputed_statements,
+                        "description": "Statements a partner has disputed.",
+                        "icon": "exclamation-octagon",
+                        "url": reverse("settlements:run-list"),
+                        "testid": "card-disputed-statements",
+                    }
+                )
+        context["cards"] = cards
         return context

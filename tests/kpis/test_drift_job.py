@@ -200,14 +200,28 @@ def test_a_ratio_kpi_is_computed_from_its_operands(personas):
             denominator=subscribers,
             scale=Decimal(1000),
         )
-        series(personas.a_partner, subscribers, np.full(120, 10_000.0))
+        # 21 complaints a day among 310,000 subscribers: 2.1 per 1,000 over October's 31 days,
+        # the unit of the monthly target and of the scorecard (not the daily 0.07).
+        series(personas.a_partner, subscribers, np.full(120, 310_000.0))
         series(personas.a_partner, complaints, noisy(120, 21, 1.5, seed=10, step_at=111, step=13))
+        KpiTarget.objects.create(
+            kpi=KpiDefinition.objects.get(key="k2_cp1000"),
+            value=Decimal("2.5"),
+            effective_from=date(2026, 1, 1),
+        )
         run = kpi_drift_detect(day=DAY)
-    assert len(run.created) == 1
-    text = run.created[0].explanation
+    shifts = [a for a in run.created if a.kind == DriftAlert.Kind.SHIFT]
+    assert len(shifts) == 1
+    text = shifts[0].explanation
     assert re.fullmatch(
-        r"Complaints per 1,000 rose from 2\.[01] to 3\.[3-5] over the last \d+ days\.", text
+        r"Complaints per 1,000 rose from 2\.[01] to 3\.[3-5] a month over the last \d+ days; "
+        r"target 2\.5\.",
+        text,
     )
+    # At this pace the month ends above the target of 2.5: at risk, in the same unit.
+    at_risk = [a for a in run.created if a.kind == DriftAlert.Kind.TARGET_AT_RISK]
+    assert len(at_risk) == 1 and at_risk[0].direction == "up"
+    assert Decimal("2.5") < at_risk[0].recent_value < Decimal("3.5")
 
 
 def test_management_command_runs_a_date_for_one_tenant(personas, drifting):

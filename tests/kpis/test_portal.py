@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 
 from kpis.models import KpiMeasurement
 from kpis.periods import tenant_today
@@ -50,3 +51,10 @@ def test_portal_is_for_partner_users_only(personas):
     assert login(personas.a_partner_user).get(
         f"/kpis/partners/{personas.a_other_partner.pk}/"
     ).status_code in (302, 403)
+
+
+def test_portal_navigation_links_to_the_kpi_page(personas):
+    # base.html reverses "kpis_portal:scorecard" for the portal's KPIs menu entry.
+    page = login(personas.a_partner_user).get(URL)
+    assert reverse("kpis_portal:scorecard") == URL
+    assert f'href="{URL}"'.encode() in page.content

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from kpis.services.drift import kpi_drift_detect_range
+from kpis.services.settlement_usage import REFRESH_DAYS, kpi_settlement_measurements_refresh
 from partnerhub.tenancy.context import tenant_context
 from partnerhub.tenancy.models import Tenant
 
@@ -34,6 +35,9 @@ class Command(BaseCommand):
                 raise CommandError(f"No active tenant {options['tenant']!r}.")
         for tenant in tenants:
             with tenant_context(tenant):
+                kpi_settlement_measurements_refresh(
+                    start=start - timedelta(days=REFRESH_DAYS - 1), end=end
+                )
                 runs = kpi_drift_detect_range(start=start, end=end, notify_owners=options["notify"])
             created = sum(len(run.created) for run in runs)
             series = max((run.series for run in runs), default=0)

@@ -1,0 +1,99 @@
+"""KPIs computed from settlement usage: a day's usage records per partner, summed in SQL.
+
+A definition with ``source = settlement`` names what the records add up to
+(``settlement_measure``: gross or net amount in the KPI's currency, quantity, or the number of
+records) and optionally one product code. ``kpi_settlement_measurements_refresh`` recomputes
+those daily values for a date range with one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE``:
+re-running it is harmless, and usage that arrives late is picked up by the next refresh (the
+nightly drift job refreshes the last ``REFRESH_DAYS`` days before it scans). Days are the
+tenant's local days; a day without usage records has no value (a gap, not a zero).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+
+from kpis.models import Aggregation, KpiDefinition, KpiMeasurement, SettlementMeasure, Source
+from partnerhub.tenancy.context import require_current_tenant
+
+REFRESH_DAYS = 7
+
+_REFRESH_SQL = """
+WITH defs AS (
+    SELECT * FROM unnest(%(ids)s::bigint[], %(measures)s::text[], %(products)s::text[],
+                         %(currencies)s::text[]) AS d(kpi_id, measure, product, currency)
+), usage AS (
+    SELECT u.partner_id, (u.event_time AT TIME ZONE %(tz)s)::date AS day, u.product_code,
+           u.currency, sum(u.gross_amount) AS gross, sum(u.gross_amount - u.tax_amount) AS net,
+           sum(u.quantity) AS quantity, count(*) AS records
+      FROM settlements_usagerecord u
+     WHERE u.tenant_id = %(t)s AND u.event_time >= %(since)s AND u.event_time < %(until)s
+     GROUP BY 1, 2, 3, 4
+)
+INSERT INTO kpis_kpimeasurement
+    (tenant_id, partner_id, kpi_id, date, value, origin, submitted_by_id, submitted_at)
+SELECT %(t)s, usage.partner_id, d.kpi_id, usage.day,
+       sum(CASE d.measure WHEN 'gross_amount' THEN usage.gross
+                          WHEN 'net_amount' THEN usage.net
+                          WHEN 'quantity' THEN usage.quantity
+                          ELSE usage.records END),
+       %(origin)s, NULL, now()
+  FROM usage
+  JOIN defs d
+    ON (d.product = '' OR d.product = usage.product_code)
+   AND (d.measure NOT IN ('gross_amount', 'net_amount') OR d.currency = usage.currency)
+ GROUP BY usage.partner_id, d.kpi_id, usage.day
+ON CONFLICT (tenant_id, partner_id, kpi_id, date) DO UPDATE
+   SET value = EXCLUDED.value, origin = EXCLUDED.origin, submitted_by_id = NULL,
+       submitted_at = EXCLUDED.submitted_at
+ WHERE kpis_kpimeasurement.value IS DISTINCT FROM EXCLUDED.value
+    OR kpis_kpimeasurement.origin IS DISTINCT FROM EXCLUDED.origin
+"""
+
+
+def settlement_kpis() -> list[KpiDefinition]:
+    """The active tenant's active KPIs computed from settlement usage."""
+    return list(
+        KpiDefinition.objects.filter(is_active=True, source=Source.SETTLEMENT)
+        .exclude(aggregation=Aggregation.RATIO)
+        .exclude(settlement_measure="")
+        .order_by("pk")
+    )
+
+
+@transaction.atomic
+def kpi_settlement_measurements_refresh(*, start: date, end: date) -> int:
+    """Recompute the daily values of settlement-sourced KPIs from ``start`` to ``end``
+    (inclusive, tenant-local days); returns the rows inserted or changed. Idempotent."""
+    if end < start:
+        raise ValidationError({"end": "The end date must not be before the start date."})
+    definitions = settlement_kpis()
+    if not definitions:
+        return 0
+    tenant = require_current_tenant()
+    zone = zoneinfo.ZoneInfo(tenant.timezone)
+    params: dict[str, Any] = {
+        "t": tenant.pk,
+        "tz": tenant.timezone,
+        "since": datetime.combine(start, time.min, tzinfo=zone),
+        "until": datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
+        "origin": KpiMeasurement.Origin.SETTLEMENT,
+        "ids": [d.pk for d in definitions],
+        "measures": [d.settlement_measure for d in definitions],
+        "products": [d.settlement_product_code for d in definitions],
+        "currencies": [
+            d.currency
+            if d.settlement_measure
+            in (SettlementMeasure.GROSS_AMOUNT, SettlementMeasure.NET_AMOUNT)
+            else ""
+            for d in definitions
+        ],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_REFRESH_SQL, params)
+        return cursor.rowcount

@@ -1,0 +1,29 @@
+"""The settlement figures the dashboard shows (a constant number of queries)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+
+from settlements.models import SettlementRun, Statement
+
+
+@dataclass(frozen=True)
+class SettlementOverview:
+    draft_statements: int
+    disputed_statements: int
+    latest_run: SettlementRun | None
+
+
+def settlement_overview() -> SettlementOverview:
+    """Draft and disputed statements of the current tenant, and its latest run (two queries)."""
+    counts = Statement.objects.aggregate(
+        draft=Count("pk", filter=Q(status=Statement.Status.DRAFT)),
+        disputed=Count("pk", filter=Q(status=Statement.Status.DISPUTED)),
+    )
+    return SettlementOverview(
+        draft_statements=counts["draft"],
+        disputed_statements=counts["disputed"],
+        latest_run=SettlementRun.objects.order_by("-created_at", "-pk").first(),
+    )

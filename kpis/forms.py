@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from kpis.models import Aggregation, KpiDefinition, PeriodKind
+from kpis.services.definitions import EDITABLE_FIELDS
 from partners.models import Agreement, Partner, PartnerTier, PartnerType
 
 
@@ -17,31 +18,7 @@ class KpiDefinitionForm(forms.ModelForm):
 
     class Meta:
         model = KpiDefinition
-        fields = [
-            "key",
-            "name",
-            "description",
-            "unit",
-            "currency",
-            "direction",
-            "band_low",
-            "band_high",
-            "aggregation",
-            "numerator",
-            "denominator",
-            "scale",
-            "source",
-            "settlement_measure",
-            "settlement_product_code",
-            "partner_reported",
-            "amber_below",
-            "red_below",
-            "drift_enabled",
-            "drift_method",
-            "drift_sensitivity",
-            "drift_min_history_days",
-            "is_active",
-        ]
+        fields = list(EDITABLE_FIELDS)
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

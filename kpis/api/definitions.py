@@ -13,7 +13,11 @@ from rest_framework.routers import DefaultRouter
 
 from kpis.models import KpiDefinition
 from kpis.selectors.definitions import kpi_definition_list
-from kpis.services.definitions import kpi_definition_create, kpi_definition_update
+from kpis.services.definitions import (
+    EDITABLE_FIELDS,
+    kpi_definition_create,
+    kpi_definition_update,
+)
 from partnerhub.accounts.roles import Perm
 from partnerhub.core.api import TenantPrimaryKeyRelatedField, TenantScopedViewSet
 
@@ -24,33 +28,7 @@ class KpiDefinitionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = KpiDefinition
-        fields = [
-            "id",
-            "key",
-            "name",
-            "description",
-            "unit",
-            "currency",
-            "direction",
-            "band_low",
-            "band_high",
-            "aggregation",
-            "numerator",
-            "denominator",
-            "scale",
-            "source",
-            "settlement_measure",
-            "settlement_product_code",
-            "partner_reported",
-            "amber_below",
-            "red_below",
-            "drift_enabled",
-            "drift_method",
-            "drift_sensitivity",
-            "drift_min_history_days",
-            "is_active",
-            "created_at",
-        ]
+        fields = ["id", *EDITABLE_FIELDS, "created_at"]
         read_only_fields = ["id", "created_at"]
         validators: list[Any] = []  # the (tenant, key) uniqueness is checked by full_clean
 

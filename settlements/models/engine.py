@@ -116,6 +116,9 @@ class SettlementRunChunk(TenantModel):
     partner_ids = ArrayField(models.BigIntegerField())
     done = models.BooleanField(default=False)
     unsettled = models.JSONField(default=list, blank=True)
+    fx_days = models.JSONField(
+        default=list, blank=True, help_text='[["YYYY-MM-DD", "USD"], ...]: days of the usage read.'
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, localcontext
 from typing import Any
 
@@ -24,16 +24,20 @@ from django.utils import timezone
 
 from partnerhub.accounts.models import User
 from partnerhub.tenancy.context import require_current_tenant
+from partners.models import Partner
 from settlements.models import FxRate, SettlementRun, SettlementRunChunk, Statement
-from settlements.selectors.plans import month_last_day, plan_partner_ids_for_month
+from settlements.selectors.plans import month_last_day
 from settlements.services.statements_build import (
     LATE_LOOKBACK_MONTHS,
     add_months,
-    month_bounds,
     statements_build,
 )
 
-DEFAULT_CHUNK_SIZE = 200
+# Partners per chunk (one task, one aggregation over the month's rows of its partners). Each
+# chunk reads the month's partition pages its partners' rows are on, and usage of many partners
+# interleaves on every page: fewer, larger chunks read it fewer times; smaller chunks spread a
+# big month over more workers. See docs/scaling.md.
+DEFAULT_CHUNK_SIZE = 1000
 INVERSE_PLACES = Decimal("1e-12")
 ACTIVE = (SettlementRun.Status.QUEUED, SettlementRun.Status.RUNNING)
 
@@ -49,37 +53,30 @@ def _lock(month: date) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
 
 
-def _run_partners(*, month: date, tz: str) -> list[int]:
-    """Partners with usage in the month, a plan in force, or a frozen month that may have late
-    usage (one scan of the month's partition plus two small queries)."""
-    t0, t1 = month_bounds(month, tz)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT DISTINCT partner_id FROM settlements_usagerecord"
-            " WHERE tenant_id = %s AND event_time >= %s AND event_time < %s",
-            [require_current_tenant().pk, t0, t1],
-        )
-        ids = {r[0] for r in cursor.fetchall()}
-    ids |= plan_partner_ids_for_month(month=month)
-    ids |= set(
-        Statement.objects.filter(
-            month__lt=month, month__gte=add_months(month, -LATE_LOOKBACK_MONTHS)
-        )
-        .exclude(status=Statement.Status.DRAFT)
-        .values_list("partner_id", flat=True)
-    )
-    return sorted(ids)
+def _run_partners() -> list[int]:
+    """Every partner of the tenant: a superset of those with usage in the month, a plan in force
+    or a frozen month that may have late usage, read from the small partner table instead of a
+    scan of the month's usage (a partner with none of these makes no statement and no line)."""
+    return sorted(Partner.objects.values_list("pk", flat=True))
 
 
 def fx_rates_resolve(
     *, month: date, previous: dict[str, dict[str, str]] | None = None
 ) -> dict[str, dict[str, str]]:
-    """The rates a run of ``month`` needs: {day: {"SRC/DST": rate}} for every (day, currency) of
-    the usage it may settle and every plan currency. Rates of ``previous`` win; others come from
-    the tenant's FxRate table: identity, direct, inverse (1/rate, 12 decimals) or across the
-    tenant's default currency. A pair with no rate is left out (its usage is unsettled)."""
+    """The rates a run of ``month`` may need: {day: {"SRC/DST": rate}} for every day from the
+    earliest frozen month it may settle late usage of to the month's end, every currency that
+    has a rate on those days (and every plan currency), into every plan currency. Rates of
+    ``previous`` win; others come from the tenant's FxRate table: identity, direct, inverse
+    (1/rate, 12 decimals) or across the tenant's default currency. A pair with no rate is left
+    out (its usage is unsettled).
+
+    Resolved up front from the small rate table, so that no scan of the usage is needed to know
+    the days: every chunk of the run then converts with the same snapshot. When the run is done,
+    ``settlement_run_finalize`` keeps only the days and currencies the usage had (the rates used).
+    """
+    from settlements.models import RevenueSharePlanVersion
+
     tenant = require_current_tenant()
-    tz = tenant.timezone
     earliest = month
     frozen_months = (
         Statement.objects.filter(
@@ -90,29 +87,17 @@ def fx_rates_resolve(
     )
     if frozen_months:
         earliest = min(frozen_months)
-    t0, _ = month_bounds(earliest, tz)
-    _, t1 = month_bounds(month, tz)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT DISTINCT (event_time AT TIME ZONE %s)::date, currency"
-            " FROM settlements_usagerecord"
-            " WHERE tenant_id = %s AND event_time >= %s AND event_time < %s",
-            [tz, tenant.pk, t0, t1],
-        )
-        needed = set(cursor.fetchall())
-    # period_end plans take the rate of the month's last day.
-    needed |= {(month_last_day(day.replace(day=1)), ccy) for day, ccy in needed}
-    from settlements.models import RevenueSharePlanVersion
-
+    last = month_last_day(month)
+    days = [earliest + timedelta(days=i) for i in range((last - earliest).days + 1)]
     targets = set(RevenueSharePlanVersion.objects.values_list("currency", flat=True).distinct())
-    days = {day for day, _ in needed}
     table: dict[tuple[date, str, str], Decimal] = {
         (d, b, q): r
-        for d, b, q, r in FxRate.objects.filter(date__in=days).values_list(
+        for d, b, q, r in FxRate.objects.filter(date__gte=earliest, date__lte=last).values_list(
             "date", "base", "quote", "rate"
         )
     }
     pivot = tenant.default_currency
+    sources = {b for _, b, _ in table} | {q for _, _, q in table} | targets
     out: dict[str, dict[str, str]] = defaultdict(dict)
     for key, pairs in (previous or {}).items():
         out[key].update(pairs)
@@ -128,19 +113,49 @@ def fx_rates_resolve(
                 return (Decimal(1) / table[(day, dst, src)]).quantize(INVERSE_PLACES)
         return None
 
-    for day, src in sorted(needed):
-        for dst in sorted(targets):
-            pair = f"{src}/{dst}"
-            if pair in out.get(day.isoformat(), {}):
-                continue
-            rate = direct(day, src, dst)
-            if rate is None and pivot not in (src, dst):
-                first, second = direct(day, src, pivot), direct(day, pivot, dst)
-                if first is not None and second is not None:
-                    rate = first * second
-            if rate is not None:
-                out[day.isoformat()][pair] = format(rate.normalize(), "f")
+    for day in days:
+        known = out.get(day.isoformat(), {})
+        for src in sorted(sources):
+            for dst in sorted(targets):
+                pair = f"{src}/{dst}"
+                if pair in known:
+                    continue
+                rate = direct(day, src, dst)
+                if rate is None and pivot not in (src, dst):
+                    first, second = direct(day, src, pivot), direct(day, pivot, dst)
+                    if first is not None and second is not None:
+                        rate = first * second
+                if rate is not None:
+                    out[day.isoformat()][pair] = format(rate.normalize(), "f")
     return dict(out)
+
+
+def _previous_fx_rates(month: date, exclude: int | None = None) -> dict[str, dict[str, str]] | None:
+    return (
+        SettlementRun.objects.filter(month=month, status=SettlementRun.Status.DONE)
+        .exclude(pk=exclude)
+        .order_by("-created_at")
+        .values_list("fx_rates", flat=True)
+        .first()
+    )
+
+
+def _fx_rates_used(run: SettlementRun, fx_days: set[tuple[str, str]]) -> dict[str, dict[str, str]]:
+    """The run's snapshot cut down to the (day, source currency) pairs its usage had, plus every
+    rate it re-used from the month's previous run: what the original per-usage resolution kept."""
+    kept = {
+        (d, p) for d, pairs in (_previous_fx_rates(run.month, run.pk) or {}).items() for p in pairs
+    }
+    out: dict[str, dict[str, str]] = {}
+    for day, pairs in run.fx_rates.items():
+        used = {
+            pair: rate
+            for pair, rate in pairs.items()
+            if (day, pair.split("/")[0]) in fx_days or (day, pair) in kept
+        }
+        if used:
+            out[day] = used
+    return out
 
 
 @transaction.atomic
@@ -169,12 +184,7 @@ def settlement_run_start(
             }
         )
     tenant = require_current_tenant()
-    previous = (
-        SettlementRun.objects.filter(month=month, status=SettlementRun.Status.DONE)
-        .order_by("-created_at")
-        .values_list("fx_rates", flat=True)
-        .first()
-    )
+    previous = _previous_fx_rates(month)
     run = SettlementRun(
         month=month,
         is_close=is_close,
@@ -189,7 +199,7 @@ def settlement_run_start(
         raise ValidationError(
             {"month": [f"A settlement run for {month:%Y-%m} is already in progress."]}
         ) from None
-    partners = _run_partners(month=month, tz=tenant.timezone)
+    partners = _run_partners()
     chunks = [
         SettlementRunChunk(
             tenant=tenant, run=run, index=i, partner_ids=partners[start : start + chunk_size]
@@ -234,11 +244,12 @@ def settlement_run_chunk_execute(*, chunk_id: int) -> bool:
     run = chunk.run
     if run.status not in ACTIVE:
         return False
-    unsettled = statements_build(run=run, partner_ids=chunk.partner_ids)
+    result = statements_build(run=run, partner_ids=chunk.partner_ids)
     chunk.done = True
-    chunk.unsettled = unsettled
+    chunk.unsettled = result.unsettled
+    chunk.fx_days = result.fx_days
     chunk.finished_at = timezone.now()
-    chunk.save(update_fields=["done", "unsettled", "finished_at"])
+    chunk.save(update_fields=["done", "unsettled", "fx_days", "finished_at"])
     SettlementRun.objects.filter(pk=run.pk).update(
         chunks_done=F("chunks_done") + 1, status=SettlementRun.Status.RUNNING
     )
@@ -252,13 +263,16 @@ def settlement_run_chunk_execute(*, chunk_id: int) -> bool:
 def settlement_run_finalize(*, run: SettlementRun) -> SettlementRun:
     """Merge the chunks' unsettled usage into the run (grouped by reason) and mark it done."""
     unsettled: list[dict[str, Any]] = []
-    for items in run.chunks.order_by("index").values_list("unsettled", flat=True):
+    fx_days: set[tuple[str, str]] = set()
+    for items, days in run.chunks.order_by("index").values_list("unsettled", "fx_days"):
         unsettled.extend(items)
+        fx_days.update((day, ccy) for day, ccy in days)
     unsettled.sort(key=lambda u: (u["reason"], u["partner_id"], u["product_code"], u["currency"]))
     run.unsettled = json.loads(json.dumps(unsettled))
+    run.fx_rates = _fx_rates_used(run, fx_days)
     run.status = SettlementRun.Status.DONE
     run.finished_at = timezone.now()
-    run.save(update_fields=["unsettled", "status", "finished_at"])
+    run.save(update_fields=["unsettled", "fx_rates", "status", "finished_at"])
     return run
 
 

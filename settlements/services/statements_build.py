@@ -19,6 +19,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -36,6 +37,7 @@ from settlements.selectors.plans import PartnerPlan, month_last_day, partner_pla
 REASON_NO_RULE = "no_rule_for_product"
 REASON_NO_FX = "missing_fx_rate"
 LATE_LOOKBACK_MONTHS = 12
+AGGREGATE_WORK_MEM = "64MB"
 
 
 def month_bounds(month: date, tz: str) -> tuple[datetime, datetime]:
@@ -53,6 +55,11 @@ def add_months(month: date, n: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+# Two levels, so the per-row work is what a plain GROUP BY does: the month's rows are summed per
+# (partner, product, currency, day, import) with hash aggregation first (no joins, no DISTINCT
+# aggregate on the rows), then the plan (basis, FX day) and the day's rate are applied to those
+# few groups. Exact: a day's rate is one constant, so sum(basis) * rate = sum(basis * rate) in
+# numeric arithmetic, and gross - tax is summed the same either way.
 _AGGREGATE_SQL = """
 WITH pp AS (
     SELECT * FROM jsonb_to_recordset(%(pp)s::jsonb)
@@ -62,31 +69,35 @@ WITH pp AS (
 ), late AS (
     SELECT * FROM jsonb_to_recordset(%(late)s::jsonb)
         AS x(partner_id bigint, t0 timestamptz, t1 timestamptz, month_end date, excluded bigint[])
-), usage AS (
-    SELECT u.partner_id, u.product_code, u.currency, u.quantity, false AS is_late,
-           u.gross_amount - CASE WHEN pp.net THEN u.tax_amount ELSE 0 END AS basis,
-           COALESCE(u.usage_import_id, 0) AS imp, pp.ccy,
-           CASE WHEN pp.period_end THEN %(month_end)s::date
-                ELSE (u.event_time AT TIME ZONE %(tz)s)::date END AS fx_day
-    FROM settlements_usagerecord u LEFT JOIN pp ON pp.partner_id = u.partner_id
+), raw AS (
+    SELECT u.partner_id, u.product_code, u.currency, false AS is_late,
+           (u.event_time AT TIME ZONE %(tz)s)::date AS day, %(month_end)s::date AS month_end,
+           COALESCE(u.usage_import_id, 0) AS imp, count(*) AS n, sum(u.quantity) AS qty,
+           sum(u.gross_amount) AS gross, sum(u.tax_amount) AS tax
+    FROM settlements_usagerecord u
     WHERE u.tenant_id = %(tenant)s AND u.partner_id = ANY(%(partners)s)
       AND u.event_time >= %(t0)s AND u.event_time < %(t1)s
+    GROUP BY 1, 2, 3, 5, 7
     UNION ALL
-    SELECT u.partner_id, u.product_code, u.currency, u.quantity, true,
-           u.gross_amount - CASE WHEN pp.net THEN u.tax_amount ELSE 0 END,
-           COALESCE(u.usage_import_id, 0), pp.ccy,
-           CASE WHEN pp.period_end THEN late.month_end
-                ELSE (u.event_time AT TIME ZONE %(tz)s)::date END
+    SELECT u.partner_id, u.product_code, u.currency, true,
+           (u.event_time AT TIME ZONE %(tz)s)::date, late.month_end,
+           COALESCE(u.usage_import_id, 0), count(*), sum(u.quantity),
+           sum(u.gross_amount), sum(u.tax_amount)
     FROM late
     JOIN settlements_usagerecord u
       ON u.tenant_id = %(tenant)s AND u.partner_id = late.partner_id
      AND u.event_time >= late.t0 AND u.event_time < late.t1
-    LEFT JOIN pp ON pp.partner_id = u.partner_id
     WHERE NOT (COALESCE(u.usage_import_id, 0) = ANY(late.excluded))
+    GROUP BY 1, 2, 3, 5, 6, 7
+), usage AS (
+    SELECT r.partner_id, r.product_code, r.currency, r.is_late, r.imp, r.n, r.qty, r.day,
+           r.gross - CASE WHEN pp.net THEN r.tax ELSE 0 END AS basis, pp.ccy,
+           CASE WHEN pp.period_end THEN r.month_end ELSE r.day END AS fx_day
+    FROM raw r LEFT JOIN pp ON pp.partner_id = r.partner_id
 )
 SELECT r.partner_id, r.product_code, r.is_late, r.currency, fx.rate IS NOT NULL AS has_fx,
-       count(*), sum(r.quantity), sum(r.basis), sum(r.basis * fx.rate),
-       min(fx.rate), max(fx.rate), array_agg(DISTINCT r.imp)
+       sum(r.n)::bigint, sum(r.qty), sum(r.basis), sum(r.basis * fx.rate),
+       min(fx.rate), max(fx.rate), array_agg(DISTINCT r.imp), array_agg(DISTINCT r.day)
 FROM usage r
 LEFT JOIN fx ON fx.day = r.fx_day AND fx.src = r.currency AND fx.dst = r.ccy
 GROUP BY 1, 2, 3, 4, 5
@@ -170,8 +181,17 @@ def _hash(result: Result) -> str:
     return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
 
 
+@dataclass
+class ChunkResult:
+    """What a chunk leaves for its run: usage it could not settle, and the (day, currency) pairs
+    of the usage it read (the run keeps the FX rates of those days, see ``fx_rates_resolve``)."""
+
+    unsettled: list[dict[str, Any]] = field(default_factory=list)
+    fx_days: list[list[str]] = field(default_factory=list)
+
+
 @transaction.atomic
-def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> list[dict[str, Any]]:
+def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> ChunkResult:
     """Replace the month's draft statements of ``partner_ids``; returns their unsettled usage.
 
     Frozen (non-draft) statements are never touched: their partners are skipped here and new
@@ -188,7 +208,7 @@ def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> list[
     )
     ids = [pid for pid in ids if pid not in frozen]
     if not ids:
-        return []
+        return ChunkResult()
     plans = partner_plans_for_month(partner_ids=ids, month=month)
     pp_rows = [
         {
@@ -203,6 +223,9 @@ def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> list[
     late = _late_windows(partner_ids=ids, month=month, tz=tz)
     t0, t1 = month_bounds(month, tz)
     with connection.cursor() as cursor:
+        # The first level hashes (partner, product, currency, day, import) groups: room for them
+        # in memory instead of spilling to disk (transaction-local).
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [AGGREGATE_WORK_MEM])
         cursor.execute(
             _AGGREGATE_SQL,
             {
@@ -220,10 +243,13 @@ def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> list[
         rows = cursor.fetchall()
 
     unsettled: list[dict[str, Any]] = []
-    # (partner, product, is_late) → converted sums and trace of the currencies they came from.
-    sums: dict[tuple[int, str, bool], dict[str, Any]] = {}
+    fx_days: set[tuple[date, str]] = set()
+    # partner → (product, is_late) → converted sums and trace of the currencies they came from.
+    sums: dict[int, dict[tuple[str, bool], dict[str, Any]]] = defaultdict(dict)
     imports: dict[tuple[int, bool], set[int]] = defaultdict(set)
-    for pid, product, is_late, ccy, has_fx, count, qty, basis, converted, lo, hi, imps in rows:
+    for row in rows:
+        pid, product, is_late, ccy, has_fx, count, qty, basis, converted, lo, hi, imps, days = row
+        fx_days.update((day, ccy) for day in days)
         plan = plans[pid]
         if plan.version is None or not has_fx:
             unsettled.append(
@@ -242,8 +268,8 @@ def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> list[
                 imports[(pid, is_late)].update(imps)
             continue
         imports[(pid, is_late)].update(imps)
-        entry = sums.setdefault(
-            (pid, product, is_late),
+        entry = sums[pid].setdefault(
+            (product, is_late),
             {"basis": Decimal(0), "quantity": Decimal(0), "count": 0, "fx": {}},
         )
         entry["basis"] += converted
@@ -266,15 +292,16 @@ def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> list[
         plan = plans[pid]
         if plan.version is None:
             continue
+        mine = sums.get(pid, {})
         own = [
-            Aggregate(k[1], v["basis"], v["quantity"], v["count"], v["fx"])
-            for k, v in sums.items()
-            if k[0] == pid and not k[2]
+            Aggregate(k[0], v["basis"], v["quantity"], v["count"], v["fx"])
+            for k, v in mine.items()
+            if not k[1]
         ]
         late_aggs = [
-            Aggregate(k[1], v["basis"], v["quantity"], v["count"], v["fx"])
-            for k, v in sums.items()
-            if k[0] == pid and k[2]
+            Aggregate(k[0], v["basis"], v["quantity"], v["count"], v["fx"])
+            for k, v in mine.items()
+            if k[1]
         ]
         version = plan.version
         result = settle(
@@ -351,4 +378,6 @@ def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> list[
             line.statement = statement
             lines.append(line)
     StatementLine.objects.bulk_create(lines)
-    return unsettled
+    # The last day of each month too: the rate of period_end plans.
+    fx_days |= {(month_last_day(day.replace(day=1)), ccy) for day, ccy in fx_days}
+    return ChunkResult(unsettled, sorted([d.isoformat(), c] for d, c in fx_days))

@@ -33,7 +33,7 @@ from typing import IO, Any
 
 import psycopg
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from partnerhub.tenancy.context import require_current_tenant, tenant_context
@@ -56,6 +56,8 @@ STAGING = "settlements_usage_staging"
 ERRORS = "settlements_usage_errors"
 CHUNK_SIZE = 1 << 20
 BATCH_SIZE = 250_000
+BRIN_MIN_ROWS = 10_000
+TEMP_BUFFERS = "256MB"
 MAX_HEADER_BYTES = 64 * 1024
 BULK_MAX_ROWS = 10_000
 PREVIEW_ROWS = 20
@@ -94,7 +96,8 @@ class Preview:
 
 
 def _create_staging(cursor: Any, extra: int) -> None:
-    cols = ", ".join(f"{c} text" for c in COLUMNS)
+    _grow_temp_buffers(cursor)
+    cols = ", ".join(f"{c} text" + (' COLLATE "C"' if c == "external_id" else "") for c in COLUMNS)
     extras = "".join(f", ignored_{i} text" for i in range(extra))
     cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
     cursor.execute(f"DROP TABLE IF EXISTS {ERRORS}")
@@ -106,6 +109,28 @@ def _create_staging(cursor: Any, extra: int) -> None:
         f"CREATE TEMP TABLE {ERRORS} (row_number bigint NOT NULL, col text NOT NULL, "
         "reason text NOT NULL) ON COMMIT PRESERVE ROWS"
     )
+
+
+def _grow_temp_buffers(cursor: Any) -> None:
+    """Keep the staging table in the session's memory (default 8 MB: a large file would be
+    written out and read back on every pass). PostgreSQL allows this only before the session's
+    first use of a temporary table; a session that used one keeps what it has."""
+    cursor.execute("SELECT current_setting('temp_buffers') = %s", [TEMP_BUFFERS])
+    if cursor.fetchone()[0]:
+        return
+    try:
+        with transaction.atomic():
+            cursor.execute("SELECT set_config('temp_buffers', %s, false)", [TEMP_BUFFERS])
+    except DatabaseError:
+        pass
+
+
+def _index_staging(cursor: Any, total: int) -> None:
+    """Statistics for the planner (temporary tables get none by themselves), and a BRIN index on
+    the row numbers so that each batch reads only its own rows (they are in file order)."""
+    cursor.execute(f"ANALYZE {STAGING}")
+    if total > BRIN_MIN_ROWS:
+        cursor.execute(f"CREATE INDEX ON {STAGING} USING brin (row_number)")
 
 
 def _drop_staging() -> None:
@@ -179,8 +204,12 @@ def stage_csv(stream: IO[bytes], *, chunk_size: int = CHUNK_SIZE) -> int:
                     copy.write(chunk)
         except psycopg.Error as exc:
             raise _copy_error(exc) from None
-        cursor.execute(f"SELECT count(*) FROM {STAGING}")
-        return int(cursor.fetchone()[0])
+        total = cursor.rowcount
+        if total < 0:  # not reported by the driver: count
+            cursor.execute(f"SELECT count(*) FROM {STAGING}")
+            total = int(cursor.fetchone()[0])
+        _index_staging(cursor, total)
+        return total
 
 
 def _cell(index: int, column: str, value: Any, errors: dict[str, str]) -> str | None:
@@ -214,7 +243,9 @@ def stage_rows(rows: Iterable[Mapping[str, Any]]) -> int:
             for values in cells:
                 copy.write_row(values)
         cursor.execute(f"SELECT count(*) FROM {STAGING}")
-        return int(cursor.fetchone()[0])
+        total = int(cursor.fetchone()[0])
+        _index_staging(cursor, total)
+        return total
 
 
 # ---------------------------------------------------------------- validation
@@ -237,8 +268,25 @@ def _amount_check(col: str, decimals_clause: str) -> str:
         WHEN {decimals_clause} END"""
 
 
+_TIME_OK = (
+    f"(translate(left(s.event_time, 10), '{_DIGITS}', '9999999999') = '9999-99-99'"
+    " AND pg_input_is_valid(s.event_time, 'timestamptz'))"
+)
+
+
+@dataclass(frozen=True)
+class Validation:
+    bad: int  # rows with at least one problem
+    months: list[Any]  # first days of the months of the valid rows (UTC, as the partitions)
+
+
 def validate_staged(tenant: Tenant) -> int:
     """Record every problem of the staged rows in the errors table; the number of bad rows."""
+    return _validate(tenant).bad
+
+
+def _validate(tenant: Tenant) -> Validation:
+    """``validate_staged`` in one scan of the staging table, with the valid rows' months."""
     codes = currency_minor_units()
     decimals = (
         "c.code IS NOT NULL AND length(rtrim(split_part(s.{col}, '.', 2), '0')) > c.minor "
@@ -258,10 +306,12 @@ def validate_staged(tenant: Tenant) -> int:
             WHEN pr.id IS NULL THEN 'unknown product ' || quote_literal(left(s.product_code, 60))
         END AS product_code,
         CASE WHEN nullif(s.event_time, '') IS NULL THEN 'is required'
-            WHEN translate(left(s.event_time, 10), '{_DIGITS}', '9999999999') <> '9999-99-99'
-                OR NOT pg_input_is_valid(s.event_time, 'timestamptz')
+            WHEN NOT {_TIME_OK}
             THEN 'is not an ISO 8601 date/time: ' || quote_literal(left(s.event_time, 40))
         END AS event_time,
+        CASE WHEN {_TIME_OK} THEN
+            date_trunc('month', s.event_time::timestamptz AT TIME ZONE 'UTC')::date
+        END AS month,
         {_amount_check("quantity", "length(rtrim(split_part(s.quantity, '.', 2), '0')) > 6 THEN 'has more than 6 decimals'")} AS quantity,
         {_amount_check("gross_amount", decimals.format(col="gross_amount"))} AS gross_amount,
         {_amount_check("tax_amount", decimals.format(col="tax_amount"))} AS tax_amount,
@@ -278,28 +328,39 @@ def validate_staged(tenant: Tenant) -> int:
             AND translate(s.partner, '{_DIGITS}', '') = '' THEN s.partner::bigint END
     LEFT JOIN settlements_product pr ON pr.tenant_id = %(tenant)s AND pr.code = s.product_code
     LEFT JOIN ccy c ON c.code = s.currency
-    ), bad AS (
-        SELECT * FROM checked
-        WHERE num_nonnulls(partner, product_code, event_time, quantity, gross_amount,
-            tax_amount, currency, external_id) > 0
+    ), flagged AS (
+        SELECT *, num_nonnulls(partner, product_code, event_time, quantity, gross_amount,
+            tax_amount, currency, external_id) > 0 AS is_bad
+        FROM checked
+    ), errors AS (
+        INSERT INTO {ERRORS} (row_number, col, reason)
+        SELECT b.row_number, e.col, e.reason
+        FROM flagged b CROSS JOIN LATERAL unnest(
+            ARRAY['partner', 'product_code', 'event_time', 'quantity', 'gross_amount',
+                'tax_amount', 'currency', 'external_id'],
+            ARRAY[b.partner, b.product_code, b.event_time, b.quantity, b.gross_amount,
+                b.tax_amount, b.currency, b.external_id]
+        ) AS e(col, reason)
+        WHERE b.is_bad AND e.reason IS NOT NULL
+        RETURNING row_number
     )
-    INSERT INTO {ERRORS} (row_number, col, reason)
-    SELECT b.row_number, e.col, e.reason
-    FROM bad b CROSS JOIN LATERAL unnest(
-        ARRAY['partner', 'product_code', 'event_time', 'quantity', 'gross_amount',
-            'tax_amount', 'currency', 'external_id'],
-        ARRAY[b.partner, b.product_code, b.event_time, b.quantity, b.gross_amount,
-            b.tax_amount, b.currency, b.external_id]
-    ) AS e(col, reason)
-    WHERE e.reason IS NOT NULL
+    -- The months of the valid rows (their partitions), and the number of rejected rows.
+    SELECT m.month, NULL FROM (
+        SELECT DISTINCT month FROM flagged WHERE NOT is_bad
+    ) AS m
+    UNION ALL
+    SELECT NULL, count(DISTINCT row_number) FROM errors
     """  # noqa: E501
     with connection.cursor() as cursor:
         cursor.execute(
             sql, {"codes": list(codes), "minor": list(codes.values()), "tenant": tenant.pk}
         )
-        cursor.execute(f"CREATE INDEX ON {ERRORS} (row_number)")
-        cursor.execute(f"SELECT count(DISTINCT row_number) FROM {ERRORS}")
-        return int(cursor.fetchone()[0])
+        rows = cursor.fetchall()
+        bad = int(next(n for month, n in rows if n is not None))
+        if bad:
+            cursor.execute(f"CREATE INDEX ON {ERRORS} (row_number)")
+            cursor.execute(f"ANALYZE {ERRORS}")
+    return Validation(bad, sorted(month for month, _ in rows if month is not None))
 
 
 def _record_rejections(usage_import: UsageImport) -> None:
@@ -323,54 +384,77 @@ def _record_rejections(usage_import: UsageImport) -> None:
 # ---------------------------------------------------------------- insertion
 
 
-def _ensure_partitions(cursor: Any, low: int, high: int) -> None:
-    cursor.execute(
-        f"""SELECT settlements_usage_partition(m) FROM (
-            SELECT DISTINCT date_trunc('month', s.event_time::timestamptz AT TIME ZONE 'UTC')::date
-            FROM {STAGING} s
-            WHERE s.row_number BETWEEN %s AND %s
-              AND NOT EXISTS (SELECT 1 FROM {ERRORS} e WHERE e.row_number = s.row_number)
-        ) AS months(m)""",
-        [low, high],
-    )
-
-
-def _insert_batch(usage_import: UsageImport, low: int, high: int) -> int:
-    """Insert the valid rows numbered low..high; the number of new records."""
+def _ensure_partitions(months: list[Any]) -> None:
     with connection.cursor() as cursor:
-        _ensure_partitions(cursor, low, high)
-        cursor.execute(
-            f"""
-            WITH v AS (
-                SELECT DISTINCT ON (s.external_id) s.*
-                FROM {STAGING} s
-                WHERE s.row_number BETWEEN %(low)s AND %(high)s
-                  AND NOT EXISTS (SELECT 1 FROM {ERRORS} e WHERE e.row_number = s.row_number)
-                ORDER BY s.external_id, s.row_number
-            ), k AS (
-                INSERT INTO settlements_usagekey (tenant_id, external_id)
-                SELECT %(tenant)s, v.external_id FROM v
-                ON CONFLICT DO NOTHING
-                RETURNING external_id
-            )
-            INSERT INTO settlements_usagerecord (tenant_id, partner_id, product_code, event_time,
-                quantity, gross_amount, tax_amount, currency, external_id, usage_import_id,
-                created_at)
-            SELECT %(tenant)s, v.partner::bigint, v.product_code, v.event_time::timestamptz,
-                v.quantity::numeric, v.gross_amount::numeric,
-                coalesce(nullif(v.tax_amount, '')::numeric, 0), v.currency, v.external_id,
-                %(import)s, %(now)s
-            FROM v JOIN k USING (external_id)
-            """,
-            {
-                "low": low,
-                "high": high,
-                "tenant": usage_import.tenant_id,
-                "import": usage_import.pk,
-                "now": timezone.now(),
-            },
+        for month in months:
+            cursor.execute("SELECT settlements_usage_partition(%s)", [month])
+
+
+class _DuplicateInBatch(Exception):
+    """The batch repeats an external id: the one-statement path cannot tell which row is first."""
+
+
+def _insert_sql(*, with_errors: bool, dedupe_in_batch: bool) -> str:
+    rows = f"{STAGING} s WHERE s.row_number BETWEEN %(low)s AND %(high)s" + (
+        f" AND NOT EXISTS (SELECT 1 FROM {ERRORS} e WHERE e.row_number = s.row_number)"
+        if with_errors
+        else ""
+    )
+    if dedupe_in_batch:  # the first row of each external id, in file order
+        rows = (
+            f"(SELECT DISTINCT ON (s.external_id) s.* FROM {rows}"
+            " ORDER BY s.external_id, s.row_number) s WHERE true"
         )
-        return int(cursor.rowcount)
+    return f"""
+    WITH k AS (
+        INSERT INTO settlements_usagekey (tenant_id, external_id)
+        SELECT %(tenant)s, s.external_id FROM {rows}
+        ON CONFLICT DO NOTHING
+        RETURNING external_id
+    ), r AS (
+        INSERT INTO settlements_usagerecord (tenant_id, partner_id, product_code, event_time,
+            quantity, gross_amount, tax_amount, currency, external_id, usage_import_id,
+            created_at)
+        SELECT %(tenant)s, s.partner::bigint, s.product_code, s.event_time::timestamptz,
+            s.quantity::numeric, s.gross_amount::numeric,
+            coalesce(nullif(s.tax_amount, '')::numeric, 0), s.currency, s.external_id,
+            %(import)s, %(now)s
+        FROM k, {rows} AND s.external_id = k.external_id
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM k), (SELECT count(*) FROM r)
+    """
+
+
+def _insert_batch(usage_import: UsageImport, low: int, high: int, *, with_errors: bool) -> int:
+    """Insert the valid rows numbered low..high; the number of new records.
+
+    One statement: the keys of the batch go into the key table (``ON CONFLICT DO NOTHING``: the
+    database, not a scan of earlier imports, says which are new) and the rows of the new keys
+    into the partitions. A batch that repeats an external id inserts that key once but would join
+    it to every row carrying it; that shows as more rows than keys, and the batch is redone with
+    the first row of each external id only (a sort of the batch that files without repeats skip).
+    """
+    params: dict[str, Any] = {
+        "low": low,
+        "high": high,
+        "tenant": usage_import.tenant_id,
+        "import": usage_import.pk,
+        "now": timezone.now(),
+    }
+    with connection.cursor() as cursor:
+        try:
+            with transaction.atomic():
+                cursor.execute(_insert_sql(with_errors=with_errors, dedupe_in_batch=False), params)
+                keys, records = cursor.fetchone()
+                if keys != records:
+                    raise _DuplicateInBatch
+                return int(records)
+        except _DuplicateInBatch:
+            pass
+        cursor.execute(_insert_sql(with_errors=with_errors, dedupe_in_batch=True), params)
+        keys, records = cursor.fetchone()
+        return int(records)
 
 
 def _set_time_zone(tenant: Tenant) -> None:
@@ -444,7 +528,8 @@ def usage_import_run(
                 except UsageImportError as exc:
                     _reject_whole(usage_import, exc)
                     return usage_import
-            bad = validate_staged(tenant)
+            checked = _validate(tenant)
+            bad = checked.bad
             _record_rejections(usage_import)
             _update(usage_import, rows_total=total, rejected=bad)
             if bad and usage_import.policy == UsageImport.Policy.ALL_OR_NOTHING:
@@ -457,11 +542,14 @@ def usage_import_run(
                 )
                 return usage_import
         low = usage_import.rows_processed + 1
+        if low <= total:
+            with tenant_context(tenant):
+                _ensure_partitions(checked.months)
         while low <= total:
             high = min(low + batch_size - 1, total)
             with tenant_context(tenant):
                 _set_time_zone(tenant)
-                new = _insert_batch(usage_import, low, high)
+                new = _insert_batch(usage_import, low, high, with_errors=bad > 0)
                 current = UsageImport.objects.select_for_update().get(pk=import_id)
                 _update(
                     usage_import,
@@ -527,7 +615,8 @@ def usage_bulk_ingest(
     try:
         _set_time_zone(tenant)
         total = stage_rows(rows)
-        bad = validate_staged(tenant)
+        checked = _validate(tenant)
+        bad = checked.bad
         errors = _errors()
         _record_rejections(usage_import)
         if bad and policy == UsageImport.Policy.ALL_OR_NOTHING:
@@ -540,7 +629,8 @@ def usage_bulk_ingest(
                 finished_at=timezone.now(),
             )
             return usage_import, errors
-        new = _insert_batch(usage_import, 1, total) if total else 0
+        _ensure_partitions(checked.months)
+        new = _insert_batch(usage_import, 1, total, with_errors=bad > 0) if total else 0
         _update(
             usage_import,
             status=UsageImport.Status.DONE,

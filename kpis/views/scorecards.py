@@ -13,6 +13,7 @@ from django.views.generic import TemplateView, View
 
 from kpis.models import KpiDefinition
 from kpis.periods import Period, tenant_today
+from kpis.selectors.alerts import OPEN_STATUSES, drift_alert_list
 from kpis.selectors.scorecards import kpi_portfolio, kpi_scorecard
 from kpis.selectors.series import chart_payload, default_range, kpi_series
 from partnerhub.accounts.permissions import RolePermissionRequiredMixin
@@ -154,6 +155,30 @@ class PartnerKpiView(RolePermissionRequiredMixin, TemplateView):
         return context
 
 
+class PartnerKpiSummaryView(RolePermissionRequiredMixin, TemplateView):
+    """The partner page's KPI card (an htmx fragment): this month's scorecard and open alerts."""
+
+    template_name = "kpis/_partner_summary.html"
+    read_perm = Perm.KPIS_VIEW
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        partner = get_object_or_404(Partner.objects.all(), pk=kwargs["pk"])
+        period = Period.containing(tenant_today())
+        context.update(
+            partner=partner,
+            period=period,
+            card=kpi_scorecard(partner=partner, period=period),
+            alerts=list(
+                drift_alert_list(partner=partner).filter(status__in=OPEN_STATUSES)[:ALERTS_SHOWN]
+            ),
+        )
+        return context
+
+
+ALERTS_SHOWN = 5
+
+
 def chart_context(
     request: HttpRequest, lines: list[Any], partners: list[Partner]
 ) -> dict[str, Any]:
@@ -218,5 +243,6 @@ urlpatterns = [
     path("", PortfolioView.as_view(), name="portfolio"),
     path("portfolio/export/", PortfolioExportView.as_view(), name="portfolio-export"),
     path("partners/<int:pk>/", PartnerKpiView.as_view(), name="partner"),
+    path("partners/<int:pk>/summary/", PartnerKpiSummaryView.as_view(), name="partner-summary"),
     path("compare/", CompareView.as_view(), name="compare"),
 ]

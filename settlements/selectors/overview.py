@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q
 
+from partners.models import Partner
 from settlements.models import SettlementRun, Statement
 
 
@@ -27,3 +28,8 @@ def settlement_overview() -> SettlementOverview:
         disputed_statements=counts["disputed"],
         latest_run=SettlementRun.objects.order_by("-created_at", "-pk").first(),
     )
+
+
+def partner_statement_list(*, partner: Partner, limit: int = 6) -> list[Statement]:
+    """A partner's latest statements, newest month first (one query)."""
+    return list(Statement.objects.filter(partner=partner).order_by("-month", "-pk")[:limit])

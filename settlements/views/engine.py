@@ -14,7 +14,9 @@ from django.views import View
 from kpis.periods import Period
 from partnerhub.accounts.permissions import RolePermissionRequiredMixin, request_role
 from partnerhub.accounts.roles import Perm, role_has_perm
+from partners.models import Partner
 from settlements.models import SettlementRun, Statement
+from settlements.selectors.overview import partner_statement_list
 from settlements.selectors.plans import plan_list
 from settlements.services import runs as run_services
 
@@ -121,10 +123,29 @@ class StatementDetailView(RolePermissionRequiredMixin, View):
         )
 
 
+class PartnerStatementsView(RolePermissionRequiredMixin, View):
+    """The partner page's settlement card (an htmx fragment): its latest statements."""
+
+    read_perm = Perm.SETTLEMENTS_VIEW
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        partner = get_object_or_404(Partner.objects.all(), pk=pk)
+        return render(
+            request,
+            "settlements/engine/_partner_statements.html",
+            {"partner": partner, "statements": partner_statement_list(partner=partner)},
+        )
+
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("plans/", PlanListView.as_view(), name="plan-list"),
     path("plans/<int:pk>/", PlanDetailView.as_view(), name="plan-detail"),
     path("runs/", RunListView.as_view(), name="run-list"),
     path("runs/<int:pk>/", RunDetailView.as_view(), name="run-detail"),
     path("statements/<int:pk>/", StatementDetailView.as_view(), name="statement-detail"),
+    path(
+        "partners/<int:pk>/statements/",
+        PartnerStatementsView.as_view(),
+        name="partner-statements",
+    ),
 ]

@@ -187,3 +187,17 @@ def test_list_query_counts_do_not_grow_with_rows(personas, alerts, django_assert
         assert len(api.get(API).json()["results"]) >= 30
     with django_assert_max_num_queries(len(small_page.captured_queries)):
         assert page.get("/kpis/alerts/").content.count(b'data-testid="alert-row"') == 32
+
+
+def test_partner_page_card_shows_only_that_partners_open_alerts(personas, alerts):
+    client = login(personas.a_manager)
+    card = client.get(f"/kpis/partners/{personas.a_partner.pk}/summary/").content.decode()
+    assert f"/kpis/alerts/{alerts['mine'].pk}/" in card
+    assert f"/kpis/alerts/{alerts['other'].pk}/" not in card
+    with tenant_context(personas.tenant_a):
+        DriftAlert.objects.filter(pk=alerts["mine"].pk).update(status=DriftAlert.Status.RESOLVED)
+    card = client.get(f"/kpis/partners/{personas.a_partner.pk}/summary/").content.decode()
+    assert 'data-testid="partner-kpi-no-alerts"' in card
+    assert client.get(f"/kpis/partners/{personas.b_partner.pk}/summary/").status_code == 404
+    portal = login(personas.a_partner_user)
+    assert portal.get(f"/kpis/partners/{personas.a_partner.pk}/summary/").status_code == 403

@@ -39,3 +39,24 @@ def test_viewer_cannot_start_and_tenant_b_rows_are_missing(personas):
     viewer = login(personas.a_viewer)
     assert viewer.post("/settlements/runs/", {"month": "2026-11"}).status_code == 403
     assert login(personas.a_finance).get(f"/settlements/runs/{b_run.pk}/").status_code == 404
+
+
+def test_partner_page_card_lists_the_partners_own_statements(personas):
+    with tenant_context(personas.tenant_a):
+        assign(personas.a_partner, make_plan())
+        usage(personas.a_partner, "music", "100.00")
+        settlement_run_execute(run=settlement_run_start(month=date(2026, 10, 1), enqueue=False))
+        statement = Statement.objects.get()
+    client = login(personas.a_manager)
+    card = client.get(f"/settlements/partners/{personas.a_partner.pk}/statements/").content.decode()
+    assert f"/settlements/statements/{statement.pk}/" in card and "30.00 EUR" in card
+    other = client.get(f"/settlements/partners/{personas.a_other_partner.pk}/statements/")
+    assert b'data-testid="partner-statements-empty"' in other.content
+    # Another tenant's partner is answered like one that does not exist; partner users get none.
+    assert (
+        client.get(f"/settlements/partners/{personas.b_partner.pk}/statements/").status_code == 404
+    )
+    portal = login(personas.a_partner_user)
+    assert (
+        portal.get(f"/settlements/partners/{personas.a_partner.pk}/statements/").status_code == 403
+    )

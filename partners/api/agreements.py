@@ -20,11 +20,14 @@ from rest_framework.routers import DefaultRouter
 from partnerhub.accounts.models import User
 from partnerhub.accounts.roles import Perm
 from partnerhub.core.api import ErrorSerializer, TenantPrimaryKeyRelatedField, TenantScopedViewSet
+from partners.api.exporting import export_response, export_schema
 from partners.models import Agreement, AgreementStatus, AgreementType, Document, Partner
 from partners.models.agreements import AgreementReview, ReviewCadence
 from partners.selectors.agreements import (
+    AGREEMENT_EXPORT_COLUMNS,
     AgreementFilter,
     agreement_detail,
+    agreement_export_rows,
     agreement_list,
     agreement_version_history,
 )
@@ -199,6 +202,25 @@ class AgreementViewSet(
 
     def scope_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.select_related("partner", "signed_document", "accepted_by")
+
+    @export_schema(
+        summary="Export agreements",
+        description="The filtered list (same filters and ordering as the list) as CSV or XLSX.",
+        example_csv=(
+            "Reference,Title,Partner,Type,Status,Version,Start,End,Auto-renew,Notice (days),"
+            "Review cadence,Next review,Accepted by partner\r\n"
+            "AG-2026-014,Reseller agreement,Nordic Resellers,Reseller,Active,2,2026-01-01,"
+            "2027-12-31,yes,90,Quarterly,2026-12-31,\r\n"
+        ),
+    )
+    @action(detail=False, methods=["get"], url_path="export")
+    def export(self, request: Request) -> Any:
+        return export_response(
+            request,
+            rows=agreement_export_rows(self.filter_queryset(self.get_queryset())),
+            columns=AGREEMENT_EXPORT_COLUMNS,
+            name="agreements",
+        )
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = AgreementWriteSerializer(data=request.data)

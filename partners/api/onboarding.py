@@ -12,11 +12,13 @@ from typing import Any
 import django_filters
 from django.db.models import QuerySet
 from django.urls import URLPattern, URLResolver, path
+from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status
@@ -29,6 +31,7 @@ from rest_framework.views import APIView
 from partnerhub.accounts.models import User
 from partnerhub.accounts.roles import Perm
 from partnerhub.core.api import ErrorSerializer, TenantPrimaryKeyRelatedField, TenantScopedViewSet
+from partners.api.exporting import export_response, export_schema
 from partners.models import (
     ChecklistKind,
     ChecklistStep,
@@ -43,10 +46,15 @@ from partners.models import (
 )
 from partners.models.onboarding import Party
 from partners.selectors.onboarding import (
+    PIPELINE_EXPORT_COLUMNS,
+    PipelineFilter,
+    days_in_stage,
     onboarding_funnel,
     partner_checklist,
     partner_risk_assessments,
     partner_transition_history,
+    pipeline_export_rows,
+    pipeline_partners,
 )
 from partners.services import onboarding as services
 from partners.services.onboarding import RISK_CATEGORIES, RISK_CATEGORY_LABELS
@@ -645,8 +653,112 @@ class OnboardingFunnelView(APIView):
         return Response(OnboardingFunnelSerializer({"stages": stages}).data)
 
 
+class PipelinePartnerSerializer(serializers.ModelSerializer):
+    partner_type = serializers.CharField(source="partner_type.name", read_only=True)
+    account_owner = serializers.EmailField(
+        source="account_owner.email", read_only=True, default=None
+    )
+    days_in_stage = serializers.SerializerMethodField()
+    steps_done = serializers.IntegerField(read_only=True, help_text="Mandatory steps done.")
+    steps_total = serializers.IntegerField(read_only=True, help_text="Mandatory steps.")
+
+    class Meta:
+        model = Partner
+        fields = [
+            "id",
+            "legal_name",
+            "trading_name",
+            "partner_type",
+            "status",
+            "status_changed_at",
+            "days_in_stage",
+            "steps_done",
+            "steps_total",
+            "account_owner",
+            "risk_level",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.DecimalField(max_digits=8, decimal_places=1))
+    def get_days_in_stage(self, partner: Partner) -> Any:
+        return str(days_in_stage(partner, now=self.context.get("now")))
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=["onboarding"],
+        summary="Partners in the onboarding pipeline",
+        description=(
+            "The twin of the pipeline page: partners from `applied` to `integration`, longest "
+            "waiting first, with their mandatory-step progress."
+        ),
+        examples=[
+            OpenApiExample(
+                "Pipeline",
+                value={
+                    "count": 1,
+                    "next": None,
+                    "previous": None,
+                    "results": [
+                        {
+                            "id": 17,
+                            "legal_name": "NordTower Infrastructure AB",
+                            "trading_name": "NordTower Infrastructure",
+                            "partner_type": "Infrastructure provider",
+                            "status": "due_diligence",
+                            "status_changed_at": "2026-11-09T10:00:00Z",
+                            "days_in_stage": "14.0",
+                            "steps_done": 3,
+                            "steps_total": 7,
+                            "account_owner": "manager@demo.test",
+                            "risk_level": "medium",
+                        }
+                    ],
+                },
+                response_only=True,
+            )
+        ],
+    )
+)
+class OnboardingPipelineViewSet(mixins.ListModelMixin, TenantScopedViewSet):
+    """Partners on their way to active; filter by type, owner or your own, export."""
+
+    model = Partner
+    serializer_class = PipelinePartnerSerializer
+    read_perm = Perm.PARTNERS_VIEW
+    filterset_class = PipelineFilter
+    ordering_fields: list[str] = []
+    search_fields = ["legal_name", "trading_name"]
+
+    def scope_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return pipeline_partners(partners=queryset)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "now": timezone.now()}
+
+    @export_schema(
+        summary="Export the onboarding pipeline",
+        description="The filtered pipeline partners as CSV or XLSX.",
+        example_csv=(
+            "ID,Legal name,Trading name,Type,Stage,In stage since,Days in stage,"
+            "Mandatory steps done,Mandatory steps,Account owner,Risk level\r\n"
+            "17,NordTower Infrastructure AB,NordTower Infrastructure,Infrastructure provider,"
+            "Due diligence,2026-11-09T10:00:00,14.0,3,7,manager@demo.test,Medium\r\n"
+        ),
+    )
+    @action(detail=False, methods=["get"], url_path="export")
+    def export(self, request: Request) -> Any:
+        return export_response(
+            request,
+            rows=pipeline_export_rows(self.filter_queryset(self.get_queryset())),
+            columns=PIPELINE_EXPORT_COLUMNS,
+            name="onboarding-pipeline",
+        )
+
+
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
+router.register("onboarding/pipeline", OnboardingPipelineViewSet, basename="onboarding-pipeline")
 router.register("onboarding/partners", OnboardingPartnerViewSet, basename="onboarding-partner")
 router.register("onboarding/steps", ChecklistStepViewSet, basename="onboarding-step")
 router.register(

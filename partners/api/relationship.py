@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, URLResolver, path
 from drf_spectacular.types import OpenApiTypes
@@ -32,6 +32,7 @@ from partnerhub.accounts.roles import Perm
 from partnerhub.core.api import ErrorSerializer, TenantPrimaryKeyRelatedField, TenantScopedViewSet
 from partnerhub.tenancy.models import Membership
 from partners.access import IsPortalUser, portal_partner
+from partners.api.exporting import export_response, export_schema
 from partners.models import (
     Agreement,
     Dispute,
@@ -42,10 +43,15 @@ from partners.models import (
     Partner,
 )
 from partners.selectors.relationship import (
+    DISPUTE_EXPORT_COLUMNS,
+    INTERACTION_EXPORT_COLUMNS,
     DisputeFilter,
+    InteractionFilter,
     NotificationFilter,
     dispute_detail,
+    dispute_export_rows,
     dispute_stage_durations,
+    interaction_export_rows,
 )
 from partners.services import relationship as services
 from partners.services.notifications import notifications_mark_read
@@ -77,16 +83,6 @@ class InteractionSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "partner", "logged_by", "created_at"]
-
-
-class InteractionFilter(django_filters.FilterSet):
-    kind = django_filters.ChoiceFilter(choices=Interaction.Kind.choices)
-    since = django_filters.DateFilter(field_name="occurred_on", lookup_expr="gte")
-    until = django_filters.DateFilter(field_name="occurred_on", lookup_expr="lte")
-
-    class Meta:
-        model = Interaction
-        fields = ["kind", "since", "until"]
 
 
 @extend_schema_view(
@@ -140,6 +136,25 @@ class InteractionViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, TenantS
             partner=partner, logged_by=_user(request), **data.validated_data
         )
         return Response(InteractionSerializer(interaction).data, status=status.HTTP_201_CREATED)
+
+    @export_schema(
+        summary="Export a partner's interaction log",
+        description="The filtered log (same filters, search and ordering as the list) as CSV or "
+        "XLSX.",
+        example_csv=(
+            "Date,Kind,Subject,Participants,Notes,Next steps,Follow-up,Logged by,Logged at\r\n"
+            "2026-11-20,Quarterly business review,Q4 business review,"
+            '"Max Manager, Jane Partner",Volumes up 12%.,Send the revised forecast.,2026-12-04,'
+            "manager@demo.test,2026-11-20T15:02:11\r\n"
+        ),
+    )
+    def export(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        return export_response(
+            request,
+            rows=interaction_export_rows(self.filter_queryset(self.get_queryset())),
+            columns=INTERACTION_EXPORT_COLUMNS,
+            name=f"interactions-partner-{self.partner().pk}",
+        )
 
 
 # --- disputes (CSP) ---------------------------------------------------------------------------
@@ -304,6 +319,31 @@ class DisputeViewSet(
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         dispute = self.get_object()
         return Response(DisputeDetailSerializer(dispute_detail(dispute.pk)).data)
+
+    @export_schema(
+        summary="Export disputes",
+        description="The filtered list (same filters, search and ordering as the list) as CSV "
+        "or XLSX, with the days each stage took.",
+        example_csv=(
+            "ID,Title,Partner,Category,Status,Raised by,Raised by partner,Owner,Agreement,Opened,"
+            "Investigating since,Closed,Days open,Days investigating,Days in total,Comments,"
+            "Resolution\r\n"
+            "7,October statement short by 1,200 EUR,Nordic Resellers,Settlement,Investigating,"
+            "partner@demo.test,yes,manager@demo.test,AG-2026-014,2026-11-02T09:14:00,"
+            "2026-11-03T10:00:00,,1.0,20.3,21.3,4,\r\n"
+        ),
+    )
+    @action(detail=False, methods=["get"], url_path="export")
+    def export(self, request: Request) -> Any:
+        disputes = self.filter_queryset(self.get_queryset()).annotate(
+            comment_count=Count("comments")
+        )
+        return export_response(
+            request,
+            rows=dispute_export_rows(disputes),
+            columns=DISPUTE_EXPORT_COLUMNS,
+            name="disputes",
+        )
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = DisputeCreateSerializer(data=request.data)
@@ -627,8 +667,14 @@ router.register("portal/disputes", PortalDisputeViewSet, basename="portal-disput
 router.register("notifications", NotificationViewSet, basename="notification")
 
 interactions = InteractionViewSet.as_view({"get": "list", "post": "create"})
+interactions_export = InteractionViewSet.as_view({"get": "export"})
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("partners/<int:partner_pk>/interactions/", interactions, name="partner-interaction-list"),
+    path(
+        "partners/<int:partner_pk>/interactions/export/",
+        interactions_export,
+        name="partner-interaction-export",
+    ),
     *router.urls,
 ]

@@ -19,6 +19,7 @@ from partners.models import (
 )
 from partners.models.registry import country_validator
 from partners.selectors.registry import staff_users
+from partners.services.registry import PROGRAM_SETTING_BOUNDS
 
 # Querysets are built per request (callables): at import time no tenant is active.
 
@@ -224,6 +225,29 @@ class PartnerTierForm(forms.Form):
     name = forms.CharField(max_length=50, label="Tier name")
     rank = forms.IntegerField(
         min_value=0, max_value=100, initial=0, required=False, help_text="Higher is better."
+    )
+
+
+class ProgramSettingsForm(forms.Form):
+    """The tenant's programme settings (admins); bounds as in ``program_settings_update``."""
+
+    quiet_after_days = forms.IntegerField(
+        label="Quiet after (days)",
+        min_value=PROGRAM_SETTING_BOUNDS["quiet_after_days"][0],
+        max_value=PROGRAM_SETTING_BOUNDS["quiet_after_days"][1],
+        help_text="An active partner with no interaction for longer is flagged as quiet.",
+    )
+    reminder_window_days = forms.IntegerField(
+        label="Reminder window (days)",
+        min_value=PROGRAM_SETTING_BOUNDS["reminder_window_days"][0],
+        max_value=PROGRAM_SETTING_BOUNDS["reminder_window_days"][1],
+        help_text="Daily reminders for agreements that end or need review within this window.",
+    )
+    max_upload_mb = forms.IntegerField(
+        label="Upload limit (MB)",
+        min_value=PROGRAM_SETTING_BOUNDS["max_upload_mb"][0],
+        max_value=PROGRAM_SETTING_BOUNDS["max_upload_mb"][1],
+        help_text="Largest document a partner or your staff may upload.",
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -217,3 +218,40 @@ class AgreementFilter(django_filters.FilterSet):
         until = timezone.localdate() + timedelta(days=reminder_window_days())
         due = Q(status__in=LIVE, next_review_date__lte=until)
         return queryset.filter(due) if value == "true" else queryset.exclude(due)
+
+
+AGREEMENT_EXPORT_COLUMNS = [
+    "Reference",
+    "Title",
+    "Partner",
+    "Type",
+    "Status",
+    "Version",
+    "Start",
+    "End",
+    "Auto-renew",
+    "Notice (days)",
+    "Review cadence",
+    "Next review",
+    "Accepted by partner",
+]
+
+
+def agreement_export_rows(agreements: QuerySet[Agreement]) -> Iterator[tuple[Any, ...]]:
+    """One row per agreement of an already filtered ``agreement_list()`` (page, API alike)."""
+    for a in agreements:
+        yield (
+            a.reference,
+            a.title,
+            a.partner.display_name,
+            a.get_agreement_type_display(),
+            a.get_status_display(),
+            a.version,
+            a.start_date,
+            a.end_date,
+            "yes" if a.auto_renew else "no",
+            a.notice_period_days,
+            a.get_review_cadence_display(),
+            a.next_review_date,
+            a.accepted_by_partner_at,
+        )

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import django_filters
 from django.db import connections
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import Lead
 from django.utils import timezone
+from django_filters.widgets import BooleanWidget
 
 from partners.models import (
     ChecklistKind,
@@ -18,9 +21,11 @@ from partners.models import (
     ChecklistTemplateItem,
     Partner,
     PartnerStatus,
+    PartnerType,
     RiskAssessment,
     StatusTransition,
 )
+from partners.selectors.registry import staff_users
 from partners.services.onboarding import PIPELINE, STEP_DONE_STATES
 
 SECONDS_PER_DAY = Decimal(86400)
@@ -86,6 +91,11 @@ def _days(delta: timedelta) -> Decimal:
     return (Decimal(delta.total_seconds()) / SECONDS_PER_DAY).quantize(Decimal("0.1"))
 
 
+def days_in_stage(partner: Partner, *, now: Any = None) -> Decimal:
+    """Days since the partner entered its current status, to a tenth of a day."""
+    return _days((now or timezone.now()) - partner.status_changed_at)
+
+
 @dataclass
 class FunnelStage:
     status: str
@@ -149,12 +159,17 @@ def onboarding_funnel() -> list[FunnelStage]:
 
 
 def pipeline_partners(
-    *, partner_type_id: int | None = None, account_owner_id: int | None = None
+    *,
+    partner_type_id: int | None = None,
+    account_owner_id: int | None = None,
+    partners: QuerySet[Partner] | None = None,
 ) -> QuerySet[Partner]:
-    """Partners in the onboarding pipeline with their mandatory-step progress (one query)."""
+    """Partners in the onboarding pipeline with their mandatory-step progress (one query);
+    ``partners`` narrows the base set (the API passes its tenant-scoped queryset)."""
     mandatory = Q(checklist__kind=ChecklistKind.ONBOARDING, checklist__mandatory=True)
+    base = Partner.objects.all() if partners is None else partners
     partners = (
-        Partner.objects.filter(status__in=PIPELINE)
+        base.filter(status__in=PIPELINE)
         .select_related("partner_type", "account_owner")
         .annotate(
             steps_total=Count("checklist", filter=mandatory),
@@ -169,6 +184,67 @@ def pipeline_partners(
     if account_owner_id is not None:
         partners = partners.filter(account_owner_id=account_owner_id)
     return partners
+
+
+class PipelineFilter(django_filters.FilterSet):
+    """Filters of the pipeline's partners: the API list and the exports (the page's own form
+    sends the same names: ``partner_type``, ``owner``, ``mine``)."""
+
+    partner_type = django_filters.ModelChoiceFilter(
+        queryset=lambda request: PartnerType.objects.order_by("name"), label="Partner type"
+    )
+    owner = django_filters.ModelChoiceFilter(
+        field_name="account_owner", queryset=lambda request: staff_users(), label="Account owner"
+    )
+    mine = django_filters.BooleanFilter(
+        method="filter_mine", label="Only partners I own", widget=BooleanWidget()
+    )
+
+    class Meta:
+        model = Partner
+        fields = ["partner_type", "owner", "mine"]
+
+    def filter_mine(
+        self, queryset: QuerySet[Partner], name: str, value: bool | None
+    ) -> QuerySet[Partner]:
+        if not value or self.request is None:
+            return queryset
+        return queryset.filter(account_owner_id=self.request.user.pk)
+
+
+PIPELINE_EXPORT_COLUMNS = [
+    "ID",
+    "Legal name",
+    "Trading name",
+    "Type",
+    "Stage",
+    "In stage since",
+    "Days in stage",
+    "Mandatory steps done",
+    "Mandatory steps",
+    "Account owner",
+    "Risk level",
+]
+
+
+def pipeline_export_rows(partners: QuerySet[Partner]) -> Iterator[tuple[Any, ...]]:
+    """One row per partner of an already filtered ``pipeline_partners()``, longest waiting
+    first."""
+    now = timezone.now()
+    for p in partners:
+        yield (
+            p.pk,
+            p.legal_name,
+            p.trading_name,
+            p.partner_type.name,
+            p.get_status_display(),
+            p.status_changed_at,
+            days_in_stage(p, now=now),
+            p.steps_done,  # type: ignore[attr-defined]
+            p.steps_total,  # type: ignore[attr-defined]
+            p.account_owner.email if p.account_owner else "",
+            p.get_risk_level_display() if p.risk_level else "",
+        )
 
 
 def onboarding_pipeline(

@@ -22,10 +22,16 @@ from partners.models import (
     Partner,
     PartnerTier,
     PartnerType,
+    ProgramSettings,
     Tag,
 )
 
 CSP_ROLES = [Role.ADMIN, Role.PARTNER_MANAGER, Role.FINANCE, Role.VIEWER]
+
+
+def program_settings_get() -> ProgramSettings:
+    """The tenant's programme settings; the defaults (unsaved) until an admin saves them."""
+    return ProgramSettings.objects.first() or ProgramSettings(tenant=require_current_tenant())
 
 
 def partner_list() -> QuerySet[Partner]:

@@ -18,8 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from partnerhub.accounts.models import User
-from partnerhub.accounts.roles import Perm, role_has_perm
+from partnerhub.accounts.models import ApiToken, User
+from partnerhub.accounts.roles import Perm, Role, role_has_perm
+from partnerhub.accounts.services import api_token_revoke
 from partnerhub.tenancy.models import Membership
 from partners.models import (
     ChecklistKind,
@@ -438,7 +439,23 @@ def partner_transition(
         setattr(partner, field, getattr(locked, field))
 
     _notify_status_change(partner=locked, transition=transition, actor=actor)
+    if target == S.EXITED:
+        _portal_access_end(partner=locked)
     return transition
+
+
+def _portal_access_end(*, partner: Partner) -> None:
+    """An exited partner's users can no longer sign in to this tenant: their ``partner``
+    membership here is removed and their API tokens here are revoked. The partner-user links
+    stay, so the history still shows who did what."""
+    user_ids = list(PartnerUser.objects.filter(partner=partner).values_list("user_id", flat=True))
+    if not user_ids:
+        return
+    for token in ApiToken.objects.filter(user_id__in=user_ids, revoked_at__isnull=True):
+        api_token_revoke(token=token)
+    # One by one, so the audit trail records each removed membership.
+    for membership in Membership.objects.filter(user_id__in=user_ids, role=Role.PARTNER):
+        membership.delete()
 
 
 def _notify_status_change(

@@ -29,6 +29,7 @@ from partners.models import (
     PartnerTag,
     PartnerTier,
     PartnerType,
+    ProgramSettings,
     Tag,
 )
 from partners.selectors.registry import staff_users
@@ -381,6 +382,49 @@ def document_delete(*, document: Document) -> None:
 
 
 # --- Partner types and tiers ---------------------------------------------------------------
+
+
+# Bounds of the programme settings: a threshold of zero days would flag every partner, and
+# uploads are read into memory to check their content.
+PROGRAM_SETTING_BOUNDS: dict[str, tuple[int, int]] = {
+    "quiet_after_days": (1, 365),
+    "reminder_window_days": (1, 365),
+    "max_upload_mb": (1, 50),
+}
+
+
+@transaction.atomic
+def program_settings_update(
+    *,
+    quiet_after_days: int | None = None,
+    reminder_window_days: int | None = None,
+    max_upload_mb: int | None = None,
+) -> ProgramSettings:
+    """Change the tenant's quiet threshold, reminder window and upload limit (admins); the
+    reminders job, the quiet flags and the upload checks read them from here (audited)."""
+    values = {
+        "quiet_after_days": quiet_after_days,
+        "reminder_window_days": reminder_window_days,
+        "max_upload_mb": max_upload_mb,
+    }
+    errors = {
+        name: f"Use a whole number from {low} to {high}."
+        for name, value in values.items()
+        if value is not None
+        for low, high in [PROGRAM_SETTING_BOUNDS[name]]
+        if not low <= value <= high
+    }
+    if errors:
+        raise ValidationError(errors)
+    row, _ = ProgramSettings.objects.select_for_update().get_or_create(
+        tenant=require_current_tenant()
+    )
+    for name, value in values.items():
+        if value is not None:
+            setattr(row, name, value)
+    row.full_clean(exclude=["tenant"], validate_constraints=False)
+    row.save()
+    return row
 
 
 @transaction.atomic

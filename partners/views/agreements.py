@@ -31,22 +31,6 @@ from partners.models import Agreement, AgreementStatus, Partner
 from partners.selectors import agreements as selectors
 from partners.services import agreements as services
 
-EXPORT_COLUMNS = [
-    "Reference",
-    "Title",
-    "Partner",
-    "Type",
-    "Status",
-    "Version",
-    "Start",
-    "End",
-    "Auto-renew",
-    "Notice (days)",
-    "Review cadence",
-    "Next review",
-    "Accepted by partner",
-]
-
 
 def can_change(request: HttpRequest) -> bool:
     return role_has_perm(request_role(request), Perm.PARTNERS_CHANGE)
@@ -98,27 +82,9 @@ class AgreementExportView(RolePermissionRequiredMixin, View):
         filterset = selectors.AgreementFilter(
             request.GET, queryset=selectors.agreement_list(), request=request
         )
-        rows = (
-            (
-                a.reference,
-                a.title,
-                a.partner.display_name,
-                a.get_agreement_type_display(),
-                a.get_status_display(),
-                a.version,
-                a.start_date,
-                a.end_date,
-                "yes" if a.auto_renew else "no",
-                a.notice_period_days,
-                a.get_review_cadence_display(),
-                a.next_review_date,
-                a.accepted_by_partner_at,
-            )
-            for a in filterset.qs
-        )
         return export_rows(
-            rows=rows,
-            columns=EXPORT_COLUMNS,
+            rows=selectors.agreement_export_rows(filterset.qs),
+            columns=selectors.AGREEMENT_EXPORT_COLUMNS,
             file_format=file_format,
             filename=f"agreements-{timezone.localdate().isoformat()}",
         )

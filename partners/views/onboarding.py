@@ -11,14 +11,22 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+)
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, URLResolver, path, reverse
+from django.utils import timezone
 from django.views import View
 
 from partnerhub.accounts.models import User
 from partnerhub.accounts.permissions import RolePermissionRequiredMixin, request_role
 from partnerhub.accounts.roles import Perm, role_has_perm
+from partners.exports import FILE_FORMATS, export_rows
 from partners.forms.onboarding import (
     ChecklistSelectionForm,
     ChecklistTemplateItemForm,
@@ -39,12 +47,16 @@ from partners.models import (
 )
 from partners.models.onboarding import Party
 from partners.selectors.onboarding import (
+    PIPELINE_EXPORT_COLUMNS,
+    PipelineFilter,
     checklist_template_items,
     onboarding_pipeline,
     partner_checklist,
     partner_onboarding_get,
     partner_risk_assessments,
     partner_transition_history,
+    pipeline_export_rows,
+    pipeline_partners,
 )
 from partners.services import onboarding as services
 from partners.services.onboarding import (
@@ -404,8 +416,28 @@ class OnboardingPipelineView(OnboardingPageMixin, View):
             "selected_type": partner_type_id,
             "mine": bool(request.GET.get("mine")),
             "can_change": self.can_change(request),
+            "filter_query": request.GET.urlencode(),
         }
         return render(request, "partners/onboarding/pipeline.html", context)
+
+
+class OnboardingPipelineExportView(OnboardingPageMixin, View):
+    """The pipeline's partners (the page's filters) as CSV or XLSX, longest waiting first."""
+
+    def get(self, request: HttpRequest) -> HttpResponseBase:
+        file_format = request.GET.get("file_format", "csv")
+        if file_format not in FILE_FORMATS:
+            return HttpResponse("Unknown export format: use csv or xlsx.", status=400)
+        filterset = PipelineFilter(request.GET, queryset=pipeline_partners(), request=request)
+        if not filterset.is_valid():
+            errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in filterset.errors.items())
+            return HttpResponse(f"Invalid filter: {errors}", status=400)
+        return export_rows(
+            rows=pipeline_export_rows(filterset.qs),
+            columns=PIPELINE_EXPORT_COLUMNS,
+            file_format=file_format,
+            filename=f"onboarding-pipeline-{timezone.localdate().isoformat()}",
+        )
 
 
 class ChecklistTemplateListView(OnboardingPageMixin, View):
@@ -561,6 +593,7 @@ def _user(request: HttpRequest) -> User | None:
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("onboarding/", OnboardingPipelineView.as_view(), name="onboarding-pipeline"),
+    path("onboarding/export/", OnboardingPipelineExportView.as_view(), name="onboarding-export"),
     path(
         "onboarding/checklists/",
         ChecklistTemplateListView.as_view(),

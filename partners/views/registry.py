@@ -27,6 +27,7 @@ from partners.forms.registry import (
     PartnerForm,
     PartnerTierForm,
     PartnerTypeForm,
+    ProgramSettingsForm,
 )
 from partners.models import Contact, Partner, PartnerTier, PartnerType
 from partners.selectors import registry as selectors
@@ -366,18 +367,26 @@ class ChangeRequestDecisionView(RolePermissionRequiredMixin, View):
 
 
 class ProgrammeSettingsView(RolePermissionRequiredMixin, View):
-    """Tenant admins: the partner types and tiers of the programme."""
+    """Tenant admins: the partner types and tiers of the programme, and its settings (quiet
+    threshold, reminder window, upload limit)."""
 
     read_perm = Perm.TENANT_MANAGE
     write_perm = Perm.TENANT_MANAGE
     template_name = "partners/registry/settings.html"
 
     def _render(self, request: HttpRequest, status: int = 200, **forms: Form) -> HttpResponse:
+        current = selectors.program_settings_get()
+        initial = {
+            "quiet_after_days": current.quiet_after_days,
+            "reminder_window_days": current.reminder_window_days,
+            "max_upload_mb": current.max_upload_mb,
+        }
         context = {
             "types": selectors.partner_type_list(),
             "tiers": selectors.partner_tier_list(),
             "type_form": forms.get("type_form") or PartnerTypeForm(),
             "tier_form": forms.get("tier_form") or PartnerTierForm(),
+            "settings_form": forms.get("settings_form") or ProgramSettingsForm(initial=initial),
         }
         return render(request, self.template_name, context, status=status)
 
@@ -397,6 +406,17 @@ class ProgrammeSettingsView(RolePermissionRequiredMixin, View):
                     messages.success(request, f"The partner type {created} was added.")
                     return redirect("partners:settings")
             return self._render(request, status=400, type_form=type_form)
+        if action == "update_settings":
+            settings_form = ProgramSettingsForm(request.POST)
+            if settings_form.is_valid():
+                try:
+                    services.program_settings_update(**settings_form.cleaned_data)
+                except ValidationError as exc:
+                    _apply_errors(settings_form, exc)
+                else:
+                    messages.success(request, "The programme settings were saved.")
+                    return redirect("partners:settings")
+            return self._render(request, status=400, settings_form=settings_form)
         if action == "add_tier":
             tier_form = PartnerTierForm(request.POST)
             if tier_form.is_valid():

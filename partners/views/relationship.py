@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import AccessMixin
 from django.core.exceptions import ValidationError
 from django.forms import ChoiceField
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, URLPattern, URLResolver, path, reverse
 from django.utils import timezone
@@ -22,6 +22,7 @@ from partnerhub.accounts.models import User
 from partnerhub.accounts.permissions import RolePermissionRequiredMixin
 from partnerhub.accounts.roles import Perm, Role
 from partners.access import PortalRequiredMixin, portal_partner
+from partners.exports import FILE_FORMATS, export_rows
 from partners.forms.agreements import apply_errors
 from partners.forms.relationship import (
     DisputeAssignForm,
@@ -89,9 +90,20 @@ class InteractionsPanelView(RolePermissionRequiredMixin, View):
         self, partner: Partner, form: InteractionForm, status: int = 200, logged: bool = False
     ) -> HttpResponse:
         partner.refresh_from_db(fields=["last_contact_on"])
+        # The log's filters come from the query string (GET); after a POST the whole log shows.
+        data = self.request.GET if self.request.method == "GET" else None
+        filterset = selectors.InteractionFilter(
+            data, queryset=selectors.interactions_of_partner(partner), request=self.request
+        )
+        # The log form on the same tab has a "kind" field too: distinct ids for the labels.
+        filterset.form.auto_id = "interaction_filter_%s"
+        query = self.request.GET.copy() if data is not None else QueryDict()
         context = {
             "partner": partner,
-            "interactions": list(selectors.interactions_of_partner(partner)[:100]),
+            "interactions": list(filterset.qs[:100]),
+            "filter": filterset,
+            "filter_query": query.urlencode(),
+            "filtered": any(query.values()),
             "form": form,
             "logged": logged,
             "can_change": can_change(self.request),
@@ -103,6 +115,35 @@ class InteractionsPanelView(RolePermissionRequiredMixin, View):
         )
 
 
+class InteractionExportView(RolePermissionRequiredMixin, View):
+    """A partner's interaction log, filtered like its tab, as CSV or XLSX."""
+
+    read_perm = Perm.PARTNERS_VIEW
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponseBase:
+        partner = _partner(pk)
+        file_format = request.GET.get("file_format", "csv")
+        if file_format not in FILE_FORMATS:
+            return HttpResponse("Unknown export format: use csv or xlsx.", status=400)
+        filterset = selectors.InteractionFilter(
+            request.GET, queryset=selectors.interactions_of_partner(partner), request=request
+        )
+        if not filterset.is_valid():
+            return HttpResponse(_filter_errors(filterset), status=400)
+        return export_rows(
+            rows=selectors.interaction_export_rows(filterset.qs),
+            columns=selectors.INTERACTION_EXPORT_COLUMNS,
+            file_format=file_format,
+            filename=f"interactions-partner-{partner.pk}-{timezone.localdate().isoformat()}",
+        )
+
+
+def _filter_errors(filterset: Any) -> str:
+    return "Invalid filter: " + "; ".join(
+        f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items()
+    )
+
+
 class QuietPartnersView(RolePermissionRequiredMixin, ListView):
     """Active partners nobody has talked to for longer than the tenant's threshold."""
 
@@ -111,12 +152,45 @@ class QuietPartnersView(RolePermissionRequiredMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self) -> Any:
-        return selectors.partners_quiet()
+        self.filterset = selectors.QuietPartnerFilter(
+            self.request.GET, queryset=selectors.partners_quiet(), request=self.request
+        )
+        return self.filterset.qs
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.update(quiet_after=selectors.quiet_after_days(), today=timezone.localdate())
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context.update(
+            quiet_after=selectors.quiet_after_days(),
+            today=timezone.localdate(),
+            filter=self.filterset,
+            filter_query=query.urlencode(),
+            filtered=any(v for k, v in self.request.GET.items() if k != "page"),
+        )
         return context
+
+
+class QuietPartnersExportView(RolePermissionRequiredMixin, View):
+    """The filtered quiet partners as CSV or XLSX."""
+
+    read_perm = Perm.PARTNERS_VIEW
+
+    def get(self, request: HttpRequest) -> HttpResponseBase:
+        file_format = request.GET.get("file_format", "csv")
+        if file_format not in FILE_FORMATS:
+            return HttpResponse("Unknown export format: use csv or xlsx.", status=400)
+        filterset = selectors.QuietPartnerFilter(
+            request.GET, queryset=selectors.partners_quiet(), request=request
+        )
+        if not filterset.is_valid():
+            return HttpResponse(_filter_errors(filterset), status=400)
+        return export_rows(
+            rows=selectors.quiet_export_rows(filterset.qs),
+            columns=selectors.QUIET_EXPORT_COLUMNS,
+            file_format=file_format,
+            filename=f"quiet-partners-{timezone.localdate().isoformat()}",
+        )
 
 
 # --- disputes (CSP) ---------------------------------------------------------------------------
@@ -151,6 +225,28 @@ class DisputeListView(RolePermissionRequiredMixin, ListView):
             can_change=can_change(self.request),
         )
         return context
+
+
+class DisputeExportView(RolePermissionRequiredMixin, View):
+    """The filtered dispute list as CSV or XLSX, with the days each stage took."""
+
+    read_perm = Perm.PARTNERS_VIEW
+
+    def get(self, request: HttpRequest) -> HttpResponseBase:
+        file_format = request.GET.get("file_format", "csv")
+        if file_format not in FILE_FORMATS:
+            return HttpResponse("Unknown export format: use csv or xlsx.", status=400)
+        filterset = selectors.DisputeFilter(
+            request.GET, queryset=selectors.dispute_list(), request=request
+        )
+        if not filterset.is_valid():
+            return HttpResponse(_filter_errors(filterset), status=400)
+        return export_rows(
+            rows=selectors.dispute_export_rows(filterset.qs),
+            columns=selectors.DISPUTE_EXPORT_COLUMNS,
+            file_format=file_format,
+            filename=f"disputes-{timezone.localdate().isoformat()}",
+        )
 
 
 class DisputeCreateView(RolePermissionRequiredMixin, View):
@@ -450,9 +546,16 @@ class PortalDisputeDetailView(PortalRequiredMixin, View):
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("<int:pk>/interactions/", InteractionsPanelView.as_view(), name="interactions-panel"),
+    path(
+        "<int:pk>/interactions/export/",
+        InteractionExportView.as_view(),
+        name="interactions-export",
+    ),
     path("<int:pk>/disputes/", DisputesPanelView.as_view(), name="disputes-panel"),
     path("quiet/", QuietPartnersView.as_view(), name="quiet-partners"),
+    path("quiet/export/", QuietPartnersExportView.as_view(), name="quiet-export"),
     path("disputes/", DisputeListView.as_view(), name="dispute-list"),
+    path("disputes/export/", DisputeExportView.as_view(), name="dispute-export"),
     path("disputes/new/", DisputeCreateView.as_view(), name="dispute-create"),
     path("disputes/<int:pk>/", DisputeDetailView.as_view(), name="dispute-detail"),
     path("disputes/<int:pk>/comment/", DisputeCommentView.as_view(), name="dispute-comment"),

@@ -123,3 +123,91 @@ def test_partner_completes_a_checklist_step_and_uploads_a_pdf(page: Page, e2e_se
     with page.expect_download() as download:
         documents.get_by_role("link", name="Public liability insurance 2026").click()
     assert download.value.suggested_filename == "liability-2026.pdf"
+
+
+def test_partner_user_reaches_no_other_partner_and_an_oversized_file_changes_nothing(
+    page: Page, e2e_server: str
+) -> None:
+    # Another partner's agreement and document, as the demo manager sees them in the API.
+    api = page.context.request
+    token = api.post(
+        f"{e2e_server}/api/v1/auth/token/",
+        data={
+            "email": "manager@demo.test",
+            "password": DEMO_PASSWORD,
+            "tenant": "demo",
+            "name": "e2e isolation",
+        },
+    ).json()["token"]
+    staff = {"Authorization": f"Bearer {token}"}
+    agreements = api.get(
+        f"{e2e_server}/api/v1/agreements/?status=active&page_size=500", headers=staff
+    ).json()["results"]
+
+    sign_in(page, e2e_server, "partner@demo.test", DEMO_PASSWORD)
+    expect(page).to_have_url(f"{e2e_server}/portal/")
+    own = api.get(f"{e2e_server}/api/v1/portal/partner/").json()
+    foreign_agreement = next(a for a in agreements if a["partner"] != own["id"])
+    foreign_partner = foreign_agreement["partner"]
+    document = api.post(
+        f"{e2e_server}/api/v1/partners/{foreign_partner}/documents/",
+        headers=staff,
+        multipart={
+            "file": {"name": "secret.pdf", "mimeType": "application/pdf", "buffer": PDF},
+            "doc_type": "other",
+            "title": "Someone else's secret",
+        },
+    )
+    assert document.status == 201, document.text()
+    foreign_document = document.json()["id"]
+
+    # By page, file URL and guessed id: as if it did not exist; CSP pages are forbidden.
+    for path in (
+        f"/portal/agreements/{foreign_agreement['id']}/",
+        f"/portal/documents/{foreign_document}/download/",
+    ):
+        response = page.goto(f"{e2e_server}{path}")
+        assert response is not None and response.status == 404, path
+    response = page.goto(f"{e2e_server}/partners/{foreign_partner}/")
+    assert response is not None and response.status == 403
+    # ... and by API, with the partner user's own session.
+    for path in (
+        f"/api/v1/portal/agreements/{foreign_agreement['id']}/",
+        f"/api/v1/portal/documents/{foreign_document}/download/",
+    ):
+        answer = api.get(f"{e2e_server}{path}")
+        assert answer.status == 404, path
+        assert answer.json()["error"]["status"] == 404
+    page.goto(f"{e2e_server}/portal/agreements/")
+    expect(page.locator("main")).not_to_contain_text(foreign_agreement["reference"])
+
+    # An oversized file gets a clear error, and the document list stays as it was.
+    page.goto(f"{e2e_server}/portal/documents/")
+    before = (
+        page.get_by_test_id("documents-table").inner_text()
+        if page.get_by_test_id("documents-table").count()
+        else ""
+    )
+    form = page.get_by_test_id("upload-form")
+    form.get_by_label("File").set_input_files(
+        {
+            "name": "huge.pdf",
+            "mimeType": "application/pdf",
+            "buffer": PDF + b"0" * (11 * 1024 * 1024),
+        },
+        timeout=90_000,  # 11 MB through the browser protocol takes a while on a busy machine
+    )
+    form.get_by_label("Type").select_option(label="Insurance certificate")
+    form.get_by_label("Title").fill("Far too big")
+    form.get_by_role("button", name="Upload").click()
+    expect(page.get_by_test_id("upload-form")).to_contain_text(
+        "larger than the 10 MB limit", timeout=90_000
+    )
+    page.goto(f"{e2e_server}/portal/documents/")
+    after = (
+        page.get_by_test_id("documents-table").inner_text()
+        if page.get_by_test_id("documents-table").count()
+        else ""
+    )
+    assert after == before
+    assert "Far too big" not in after

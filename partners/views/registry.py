@@ -62,6 +62,8 @@ def _perms(request: HttpRequest) -> dict[str, bool]:
         "can_change": role_has_perm(role, Perm.PARTNERS_CHANGE),
         "can_bank": role_has_perm(role, Perm.PARTNERS_BANK_DETAILS_CHANGE),
         "can_manage": role_has_perm(role, Perm.TENANT_MANAGE),
+        "can_kpis": role_has_perm(role, Perm.KPIS_VIEW),
+        "can_settlements": role_has_perm(role, Perm.SETTLEMENTS_VIEW),
     }
 
 

@@ -89,3 +89,26 @@ def test_manager_goes_from_the_heatmap_to_a_charted_alert_and_acknowledges_it(
     page.goto(chart_url)
     charted = page.get_by_test_id("chart-alert").filter(has_text="Complaints per 1,000")
     expect(charted.first).to_have_attribute("data-status", "acknowledged")
+
+
+def test_alerts_and_statements_show_on_the_dashboard_and_the_partner_page(
+    page: Page, e2e_server: str
+) -> None:
+    sign_in(page, e2e_server, "manager@demo.test")
+    alerts_card = page.get_by_test_id("card-kpi-alerts")
+    expect(alerts_card.get_by_test_id("card-value")).to_have_text(re.compile(r"^[1-9]\d*$"))
+    expect(page.get_by_test_id("card-draft-statements").get_by_test_id("card-value")).to_have_text(
+        re.compile(r"^[1-9]\d*$")
+    )
+
+    page.goto(f"{e2e_server}/partners/?search=StreamWave")
+    page.get_by_role("link", name="StreamWave Media").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("StreamWave Media")
+    kpis = page.get_by_test_id("partner-kpi-summary")
+    expect(kpis.get_by_test_id("partner-kpi-alerts").get_by_role("link").first).to_contain_text(
+        "Complaints"
+    )
+    statements = page.get_by_test_id("partner-statements")
+    expect(statements.get_by_role("link").first).to_be_visible()
+    statements.get_by_role("link").first.click()
+    expect(page).to_have_url(re.compile(r"/settlements/statements/\d+/$"))

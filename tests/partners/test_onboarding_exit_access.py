@@ -67,6 +67,12 @@ def test_exited_partners_users_can_no_longer_sign_in_and_others_are_untouched(
     assert token_request(user.email) == 400
     assert api.get("/api/v1/portal/partner/").status_code == 401
     assert login(user).get("/portal/").status_code in (403, 404)
+    # The sign-in form refuses the password with a reason, and starts no session.
+    browser = Client()
+    page = browser.post("/accounts/login/", {"username": user.email, "password": PASSWORD})
+    assert page.status_code == 200
+    assert "no longer has access to any PartnerHub tenant" in page.content.decode()
+    assert "_auth_user_id" not in browser.session
     # The other partner's user still signs in.
     assert token_request(other_user.email) == 201
     assert bearer(other_user, personas.tenant_a).get("/api/v1/portal/partner/").status_code == 200

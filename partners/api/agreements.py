@@ -158,11 +158,58 @@ EXAMPLE_CREATE = OpenApiExample(
     },
     request_only=True,
 )
+AGREEMENT_EXAMPLE = {
+    "id": 31,
+    "partner": 42,
+    "partner_name": "StreamWave",
+    "reference": "AGR-2026-014",
+    "agreement_type": "revenue_share",
+    "title": "Video bundle revenue share",
+    "start_date": "2026-01-01",
+    "end_date": "2027-12-31",
+    "auto_renew": False,
+    "notice_period_days": 90,
+    "review_cadence": "quarterly",
+    "next_review_date": "2026-12-31",
+    "terms": "70/30 split of net revenue in EUR, settled monthly.",
+    "status": "active",
+    "version": 2,
+    "signed_document": 312,
+    "accepted_by_partner_at": "2025-12-18T14:20:00Z",
+    "accepted_by": "jane.partner@streamwave.example",
+    "created_at": "2025-11-28T09:00:00Z",
+    "updated_at": "2026-10-02T11:30:00Z",
+}
+DRAFT_EXAMPLE = {
+    **AGREEMENT_EXAMPLE,
+    "terms": "70/30 split of net revenue.",
+    "next_review_date": None,
+    "status": "draft",
+    "version": 1,
+    "signed_document": None,
+    "accepted_by_partner_at": None,
+    "accepted_by": None,
+    "updated_at": "2025-11-28T09:00:00Z",
+}
+AGREEMENT_RESPONSE = OpenApiExample(
+    "Active revenue share", value=AGREEMENT_EXAMPLE, response_only=True
+)
+DRAFT_RESPONSE = OpenApiExample("Draft", value=DRAFT_EXAMPLE, response_only=True)
+REVIEW_EXAMPLE = {
+    "id": 5,
+    "reviewed_on": "2026-09-30",
+    "notes": "Volumes on plan; keep the 70/30 split.",
+    "next_review_date": "2026-12-31",
+    "reviewed_by": "manager@demo.test",
+    "created_at": "2026-09-30T15:00:00Z",
+}
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List agreements (filter, order, search)"),
-    retrieve=extend_schema(summary="One agreement's current terms"),
+    list=extend_schema(
+        summary="List agreements (filter, order, search)", examples=[AGREEMENT_RESPONSE]
+    ),
+    retrieve=extend_schema(summary="One agreement's current terms", examples=[AGREEMENT_RESPONSE]),
     create=extend_schema(
         summary="Create a draft agreement",
         request=AgreementWriteSerializer,
@@ -173,13 +220,43 @@ EXAMPLE_CREATE = OpenApiExample(
         summary="Edit a draft",
         request=AgreementWriteSerializer,
         responses={200: AgreementSerializer, 400: ErrorSerializer},
+        examples=[
+            OpenApiExample("Longer notice", value={"notice_period_days": 120}, request_only=True),
+            OpenApiExample(
+                "Draft", value={**DRAFT_EXAMPLE, "notice_period_days": 120}, response_only=True
+            ),
+        ],
     ),
     update=extend_schema(
         summary="Replace a draft's terms",
         request=AgreementWriteSerializer,
         responses={200: AgreementSerializer, 400: ErrorSerializer},
+        examples=[EXAMPLE_CREATE, DRAFT_RESPONSE],
     ),
-    destroy=extend_schema(summary="Delete a draft", responses={204: None, 400: ErrorSerializer}),
+    destroy=extend_schema(
+        summary="Delete a draft",
+        responses={204: None, 400: ErrorSerializer},
+        examples=[
+            OpenApiExample(
+                "Not a draft",
+                value={
+                    "error": {
+                        "status": 400,
+                        "code": "invalid",
+                        "message": "The request has invalid fields.",
+                        "details": {
+                            "non_field_errors": [
+                                "Only draft agreements can be deleted; this one is active: "
+                                "terminate it instead."
+                            ]
+                        },
+                    }
+                },
+                response_only=True,
+                status_codes=["400"],
+            )
+        ],
+    ),
 )
 class AgreementViewSet(
     mixins.ListModelMixin,
@@ -290,6 +367,12 @@ class AgreementViewSet(
         summary="Record a completed review; sets the next review date by cadence",
         request=AgreementReviewRequestSerializer,
         responses={201: AgreementReviewSerializer, 400: ErrorSerializer},
+        examples=[
+            OpenApiExample(
+                "QBR notes", value={"notes": REVIEW_EXAMPLE["notes"]}, request_only=True
+            ),
+            OpenApiExample("Recorded", value=REVIEW_EXAMPLE, response_only=True),
+        ],
     )
     @action(detail=True, methods=["post"], url_path="review-complete")
     def review_complete(self, request: Request, pk: str | None = None) -> Response:
@@ -305,6 +388,10 @@ class AgreementViewSet(
         summary="Attach the signed copy (a document of the same partner)",
         request=AgreementSignSerializer,
         responses={200: AgreementSerializer, 400: ErrorSerializer},
+        examples=[
+            OpenApiExample("Signed copy", value={"document": 312}, request_only=True),
+            AGREEMENT_RESPONSE,
+        ],
     )
     @action(detail=True, methods=["post"])
     def sign(self, request: Request, pk: str | None = None) -> Response:
@@ -320,6 +407,38 @@ class AgreementViewSet(
         summary="Every version, oldest first, with the fields each amendment changed",
         responses={200: AgreementVersionSerializer(many=True)},
         filters=False,
+        examples=[
+            # One entry: drf-spectacular wraps it in the list.
+            OpenApiExample(
+                "Extended",
+                value={
+                    "number": 2,
+                    "current": True,
+                    "terms": {
+                        "agreement_type": "revenue_share",
+                        "title": "Video bundle revenue share",
+                        "start_date": "2026-01-01",
+                        "end_date": "2027-12-31",
+                        "auto_renew": False,
+                        "notice_period_days": 90,
+                        "review_cadence": "quarterly",
+                        "next_review_date": "2026-12-31",
+                        "terms": "70/30 split of net revenue in EUR, settled monthly.",
+                    },
+                    "reason": "Settlement currency and frequency agreed at the QBR.",
+                    "created_by": "manager@demo.test",
+                    "created_at": "2026-10-02T11:30:00Z",
+                    "changes": [
+                        {
+                            "field": "terms",
+                            "before": "70/30 split of net revenue.",
+                            "after": "70/30 split of net revenue in EUR, settled monthly.",
+                        }
+                    ],
+                },
+                response_only=True,
+            )
+        ],
     )
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def versions(self, request: Request, pk: str | None = None) -> Response:
@@ -331,6 +450,7 @@ class AgreementViewSet(
         summary="The agreement's completed reviews, newest first",
         responses={200: AgreementReviewSerializer(many=True)},
         filters=False,
+        examples=[OpenApiExample("Reviews", value=REVIEW_EXAMPLE, response_only=True)],
     )
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def reviews(self, request: Request, pk: str | None = None) -> Response:

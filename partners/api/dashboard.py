@@ -71,21 +71,14 @@ class QuietPartnerSerializer(serializers.ModelSerializer):
             OpenApiExample(
                 "Quiet partners",
                 value={
-                    "count": 1,
-                    "next": None,
-                    "previous": None,
-                    "results": [
-                        {
-                            "id": 31,
-                            "legal_name": "Harbour Fibre Ltd",
-                            "trading_name": "Harbour Fibre",
-                            "partner_type": "Infrastructure provider",
-                            "account_owner": "manager@demo.test",
-                            "last_contact_on": "2026-10-02",
-                            "quiet_since": "2026-10-02",
-                            "days_quiet": 52,
-                        }
-                    ],
+                    "id": 31,
+                    "legal_name": "Harbour Fibre Ltd",
+                    "trading_name": "Harbour Fibre",
+                    "partner_type": "Infrastructure provider",
+                    "account_owner": "manager@demo.test",
+                    "last_contact_on": "2026-10-02",
+                    "quiet_since": "2026-10-02",
+                    "days_quiet": 52,
                 },
                 response_only=True,
             )

@@ -31,6 +31,7 @@ from rest_framework.views import APIView
 from partnerhub.accounts.models import User
 from partnerhub.accounts.roles import Perm
 from partnerhub.core.api import ErrorSerializer, TenantPrimaryKeyRelatedField, TenantScopedViewSet
+from partners.api.examples import NOT_FOUND_EXAMPLE
 from partners.api.exporting import export_response, export_schema
 from partners.models import (
     ChecklistKind,
@@ -298,6 +299,10 @@ TEMPLATE_EXAMPLE = {
     "completed_by": "partner",
     "evidence": "document",
 }
+TEMPLATE_REQUEST = OpenApiExample("Content rating", value=TEMPLATE_EXAMPLE, request_only=True)
+TEMPLATE_RESPONSE = OpenApiExample(
+    "Content rating", value={"id": 58, **TEMPLATE_EXAMPLE, "position": 105}, response_only=True
+)
 
 
 # --- Views --------------------------------------------------------------------------------------
@@ -323,7 +328,7 @@ class OnboardingPartnerViewSet(TenantScopedViewSet):
         summary="A partner's lifecycle history",
         responses={200: OnboardingTransitionSerializer(many=True), **READ_ERRORS},
         examples=[
-            OpenApiExample("History", value=[TRANSITION_EXAMPLE], response_only=True),
+            OpenApiExample("History", value=TRANSITION_EXAMPLE, response_only=True),
         ],
     )
     @extend_schema(
@@ -395,7 +400,7 @@ class OnboardingPartnerViewSet(TenantScopedViewSet):
             )
         ],
         responses={200: OnboardingStepSerializer(many=True), **READ_ERRORS},
-        examples=[OpenApiExample("Checklist", value=[STEP_EXAMPLE], response_only=True)],
+        examples=[OpenApiExample("Checklist", value=STEP_EXAMPLE, response_only=True)],
     )
     @action(detail=True, methods=["get"], url_path="checklist")
     def checklist(self, request: Request, pk: str | None = None) -> Response:
@@ -410,7 +415,7 @@ class OnboardingPartnerViewSet(TenantScopedViewSet):
         methods=["GET"],
         summary="A partner's risk assessments, latest first",
         responses={200: RiskAssessmentSerializer(many=True), **READ_ERRORS},
-        examples=[OpenApiExample("Assessments", value=[RISK_EXAMPLE], response_only=True)],
+        examples=[OpenApiExample("Assessments", value=RISK_EXAMPLE, response_only=True)],
     )
     @extend_schema(
         methods=["POST"],
@@ -454,6 +459,7 @@ class OnboardingPartnerViewSet(TenantScopedViewSet):
     retrieve=extend_schema(
         summary="One checklist step",
         responses={200: OnboardingStepSerializer, **READ_ERRORS},
+        examples=[OpenApiExample("Done", value=STEP_EXAMPLE, response_only=True)],
     )
 )
 class ChecklistStepViewSet(mixins.RetrieveModelMixin, TenantScopedViewSet):
@@ -561,22 +567,29 @@ class ChecklistTemplateItemFilter(django_filters.FilterSet):
 
 @extend_schema(tags=["onboarding"])
 @extend_schema_view(
-    list=extend_schema(summary="Checklist template steps"),
+    list=extend_schema(summary="Checklist template steps", examples=[TEMPLATE_RESPONSE]),
     retrieve=extend_schema(
         summary="One checklist template step",
         responses={200: ChecklistTemplateItemSerializer, **READ_ERRORS},
+        examples=[TEMPLATE_RESPONSE],
     ),
     create=extend_schema(
         summary="Add a checklist template step",
         responses={201: ChecklistTemplateItemSerializer, **ERRORS},
-        examples=[OpenApiExample("Content rating", value=TEMPLATE_EXAMPLE, request_only=True)],
+        examples=[TEMPLATE_REQUEST, TEMPLATE_RESPONSE],
     ),
-    update=extend_schema(responses={200: ChecklistTemplateItemSerializer, **ERRORS}),
+    update=extend_schema(
+        responses={200: ChecklistTemplateItemSerializer, **ERRORS},
+        examples=[
+            TEMPLATE_REQUEST,
+            TEMPLATE_RESPONSE,
+        ],
+    ),
     partial_update=extend_schema(
         responses={200: ChecklistTemplateItemSerializer, **ERRORS},
         examples=[OpenApiExample("Make optional", value={"mandatory": False}, request_only=True)],
     ),
-    destroy=extend_schema(responses={204: None, **READ_ERRORS}),
+    destroy=extend_schema(responses={204: None, **READ_ERRORS}, examples=[NOT_FOUND_EXAMPLE]),
 )
 class ChecklistTemplateItemViewSet(
     mixins.ListModelMixin,
@@ -696,24 +709,17 @@ class PipelinePartnerSerializer(serializers.ModelSerializer):
             OpenApiExample(
                 "Pipeline",
                 value={
-                    "count": 1,
-                    "next": None,
-                    "previous": None,
-                    "results": [
-                        {
-                            "id": 17,
-                            "legal_name": "NordTower Infrastructure AB",
-                            "trading_name": "NordTower Infrastructure",
-                            "partner_type": "Infrastructure provider",
-                            "status": "due_diligence",
-                            "status_changed_at": "2026-11-09T10:00:00Z",
-                            "days_in_stage": "14.0",
-                            "steps_done": 3,
-                            "steps_total": 7,
-                            "account_owner": "manager@demo.test",
-                            "risk_level": "medium",
-                        }
-                    ],
+                    "id": 17,
+                    "legal_name": "NordTower Infrastructure AB",
+                    "trading_name": "NordTower Infrastructure",
+                    "partner_type": "Infrastructure provider",
+                    "status": "due_diligence",
+                    "status_changed_at": "2026-11-09T10:00:00Z",
+                    "days_in_stage": "14.0",
+                    "steps_done": 3,
+                    "steps_total": 7,
+                    "account_owner": "manager@demo.test",
+                    "risk_level": "medium",
                 },
                 response_only=True,
             )

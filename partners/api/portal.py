@@ -18,6 +18,7 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
+    extend_schema_view,
 )
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -33,6 +34,7 @@ from partnerhub.accounts.permissions import HasRolePermission
 from partnerhub.accounts.roles import Perm
 from partnerhub.core.api import ErrorSerializer, TenantScopedViewSet
 from partners.access import IsPortalUser, portal_partner
+from partners.api.examples import NOT_FOUND_EXAMPLE
 from partners.models import (
     Agreement,
     ChangeRequest,
@@ -324,6 +326,112 @@ class DocumentFilter(django_filters.FilterSet):
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Not one of your partner's rows.")
 INVALID = OpenApiResponse(ErrorSerializer, description="Invalid input; nothing changed.")
 
+# --- examples --------------------------------------------------------------------------------
+
+PORTAL_PARTNER_EXAMPLE = {
+    "id": 42,
+    "legal_name": "StreamWave Media GmbH",
+    "trading_name": "StreamWave",
+    "registration_number": "HRB 123456",
+    "tax_id": "DE811234567",
+    "country": "DE",
+    "website": "https://streamwave.example",
+    "offering": "Video on demand bundles for mobile subscribers.",
+    "partner_type": "Content provider",
+    "partner_type_key": "content_provider",
+    "tier": "Gold",
+    "status": "integration",
+    "status_label": "Integration",
+    "status_changed_at": "2026-11-10T09:00:00Z",
+    "rejection_reason": "",
+    "onboarding": {
+        "stages": [
+            {"status": "applied", "name": "Applied", "state": "done"},
+            {"status": "vetting", "name": "Vetting", "state": "done"},
+            {"status": "due_diligence", "name": "Due diligence", "state": "done"},
+            {"status": "contracting", "name": "Contracting", "state": "done"},
+            {"status": "integration", "name": "Integration", "state": "current"},
+            {"status": "active", "name": "Active", "state": "todo"},
+        ],
+        "in_pipeline": True,
+        "mandatory_total": 5,
+        "mandatory_done": 4,
+        "percent_done": 80,
+        "steps_for_partner": [1203],
+    },
+}
+PORTAL_STEP_EXAMPLE = {
+    "id": 1203,
+    "key": "test_traffic",
+    "title": "Test traffic passed",
+    "description": "Stream 1,000 test sessions through the CSP's CDN.",
+    "mandatory": True,
+    "completed_by_party": "partner",
+    "evidence": "document",
+    "state": "pending",
+    "state_label": "Pending",
+    "note": "",
+    "document": None,
+    "completed_at": None,
+    "can_complete": True,
+}
+PORTAL_DOCUMENT_EXAMPLE = {
+    "id": 310,
+    "doc_type": "content_licence",
+    "title": "Content licence 2026",
+    "original_name": "streamwave-content-licence-2026.pdf",
+    "content_type": "application/pdf",
+    "size": 482113,
+    "sha256": "9f2c4e7a1b3d5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8",
+    "issued_on": "2026-01-15",
+    "expires_on": "2027-01-14",
+    "uploaded_at": "2026-11-18T09:12:00Z",
+    "download_url": "/api/v1/portal/documents/310/download/",
+}
+PORTAL_AGREEMENT_EXAMPLE = {
+    "id": 31,
+    "reference": "AGR-2026-014",
+    "title": "Video bundle revenue share",
+    "agreement_type": "revenue_share",
+    "status": "pending_signature",
+    "version": 1,
+    "start_date": "2026-01-01",
+    "end_date": "2027-12-31",
+    "auto_renew": False,
+    "notice_period_days": 90,
+    "review_cadence": "quarterly",
+    "terms": "70/30 split of net revenue in EUR, settled monthly.",
+    "signed_document": None,
+    "accepted_by_partner_at": None,
+    "can_accept": True,
+}
+PORTAL_CHANGE_REQUEST_EXAMPLE = {
+    "id": 24,
+    "kind": "bank",
+    "payload": {
+        "account_holder": "StreamWave Media GmbH",
+        "iban": "DE89••••3000",
+        "swift_bic": "COBADEFFXXX",
+        "currency": "EUR",
+    },
+    "status": "pending",
+    "requested_at": "2026-11-21T10:05:00Z",
+    "decided_at": None,
+    "comment": "",
+}
+PORTAL_STEP_RESPONSE = OpenApiExample(
+    "Yours to complete", value=PORTAL_STEP_EXAMPLE, response_only=True
+)
+PORTAL_DOCUMENT_RESPONSE = OpenApiExample(
+    "Content licence", value=PORTAL_DOCUMENT_EXAMPLE, response_only=True
+)
+PORTAL_AGREEMENT_RESPONSE = OpenApiExample(
+    "Awaiting your acceptance", value=PORTAL_AGREEMENT_EXAMPLE, response_only=True
+)
+PORTAL_CHANGE_REQUEST_RESPONSE = OpenApiExample(
+    "Pending bank change", value=PORTAL_CHANGE_REQUEST_EXAMPLE, response_only=True
+)
+
 
 class PortalPartnerView(APIView):
     """Your partner: company details and onboarding status with its progress."""
@@ -332,13 +440,23 @@ class PortalPartnerView(APIView):
     read_perm = Perm.PORTAL_ACCESS
     write_perm = Perm.PORTAL_ACCESS
 
-    @extend_schema(responses={200: PortalPartnerSerializer}, tags=[TAG])
+    @extend_schema(
+        responses={200: PortalPartnerSerializer},
+        tags=[TAG],
+        examples=[
+            OpenApiExample("In integration", value=PORTAL_PARTNER_EXAMPLE, response_only=True)
+        ],
+    )
     def get(self, request: Request) -> Response:
         overview = selectors.portal_overview(partner=_partner_of(request))
         data = PortalPartnerSerializer(overview.partner, context={"overview": overview}).data
         return Response(data)
 
 
+@extend_schema_view(
+    list=extend_schema(examples=[PORTAL_STEP_RESPONSE]),
+    retrieve=extend_schema(examples=[PORTAL_STEP_RESPONSE]),
+)
 @extend_schema(tags=[TAG])
 class PortalChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalViewSet):
     """Your onboarding checklist; complete the steps that are yours."""
@@ -377,6 +495,10 @@ class PortalChecklistViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, P
         return Response(ChecklistStepSerializer(step).data)
 
 
+@extend_schema_view(
+    list=extend_schema(examples=[PORTAL_DOCUMENT_RESPONSE]),
+    retrieve=extend_schema(examples=[PORTAL_DOCUMENT_RESPONSE]),
+)
 @extend_schema(tags=[TAG])
 class PortalDocumentViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, PortalViewSet
@@ -395,6 +517,7 @@ class PortalDocumentViewSet(
     @extend_schema(
         request={"multipart/form-data": DocumentUploadSerializer},
         responses={201: PortalDocumentSerializer, 400: INVALID},
+        examples=[PORTAL_DOCUMENT_RESPONSE],
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = DocumentUploadSerializer(data=request.data)
@@ -417,13 +540,18 @@ class PortalDocumentViewSet(
                 OpenApiTypes.BINARY, description="The file, as an attachment."
             ),
             404: NOT_FOUND,
-        }
+        },
+        examples=[NOT_FOUND_EXAMPLE],
     )
     @action(detail=True, methods=["get"])
     def download(self, request: Request, pk: str | None = None) -> Any:
         return download_response(self.get_object())
 
 
+@extend_schema_view(
+    list=extend_schema(examples=[PORTAL_AGREEMENT_RESPONSE]),
+    retrieve=extend_schema(examples=[PORTAL_AGREEMENT_RESPONSE]),
+)
 @extend_schema(tags=[TAG])
 class PortalAgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, PortalViewSet):
     """Your agreements (not drafts); accept those pending signature or active."""
@@ -436,7 +564,20 @@ class PortalAgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, P
         return selectors.portal_agreements(partner=partner)
 
     @extend_schema(
-        request=None, responses={200: PortalAgreementSerializer, 400: INVALID, 404: NOT_FOUND}
+        request=None,
+        responses={200: PortalAgreementSerializer, 400: INVALID, 404: NOT_FOUND},
+        examples=[
+            OpenApiExample(
+                "Accepted",
+                value={
+                    **PORTAL_AGREEMENT_EXAMPLE,
+                    "accepted_by_partner_at": "2026-11-22T09:30:00Z",
+                    "can_accept": False,
+                },
+                response_only=True,
+            ),
+            NOT_FOUND_EXAMPLE,
+        ],
     )
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: str | None = None) -> Response:
@@ -448,6 +589,10 @@ class PortalAgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, P
         return Response(PortalAgreementSerializer(agreement).data)
 
 
+@extend_schema_view(
+    list=extend_schema(examples=[PORTAL_CHANGE_REQUEST_RESPONSE]),
+    retrieve=extend_schema(examples=[PORTAL_CHANGE_REQUEST_RESPONSE]),
+)
 @extend_schema(tags=[TAG])
 class PortalChangeRequestViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, PortalViewSet
@@ -497,6 +642,23 @@ class PortalChangeRequestViewSet(
         return Response(ChangeRequestSerializer(change).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        examples=[
+            OpenApiExample(
+                "Pending",
+                value={
+                    "id": 14,
+                    "email": "colleague@streamwave.example",
+                    "created_at": "2026-11-20T12:00:00Z",
+                    "expires_at": "2026-11-27T12:00:00Z",
+                    "accepted_at": None,
+                },
+                response_only=True,
+            )
+        ]
+    )
+)
 @extend_schema(tags=[TAG])
 class PortalInvitationViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, PortalViewSet):
     """Invite colleagues to your partner; lists the invitations not yet accepted."""

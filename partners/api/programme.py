@@ -97,7 +97,9 @@ class ProgramSettingsView(APIView):
         request=ProgramSettingsSerializer,
         responses={200: ProgramSettingsSerializer, **ERRORS},
         examples=[
-            OpenApiExample("A longer quiet threshold", value={"quiet_after_days": 21}),
+            OpenApiExample(
+                "A longer quiet threshold", value={"quiet_after_days": 21}, request_only=True
+            ),
             OpenApiExample("Settings", value=EXAMPLE, response_only=True),
         ],
     )

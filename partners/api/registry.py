@@ -37,6 +37,7 @@ from partnerhub.accounts.models import User
 from partnerhub.accounts.permissions import request_role
 from partnerhub.accounts.roles import Perm, role_has_perm
 from partnerhub.core.api import ErrorSerializer, TenantPrimaryKeyRelatedField, TenantScopedViewSet
+from partners.api.examples import NOT_FOUND_EXAMPLE
 from partners.exports import FILE_FORMATS, export_rows
 from partners.forms.registry import PartnerFilter
 from partners.models import (
@@ -360,6 +361,117 @@ class ChangeRequestDecisionSerializer(serializers.Serializer):
     )
 
 
+# --- Examples ------------------------------------------------------------------------------
+
+PARTNER_TYPE_EXAMPLE = {
+    "id": 4,
+    "key": "content_provider",
+    "name": "Content provider",
+    "is_builtin": True,
+}
+PARTNER_TIER_EXAMPLE = {"id": 2, "name": "Gold", "rank": 30}
+TAG_EXAMPLE = {"id": 9, "name": "Video"}
+PARTNER_EXAMPLE = {
+    "id": 42,
+    "url": "/partners/42/",
+    "display_name": "StreamWave",
+    "legal_name": "StreamWave Media GmbH",
+    "trading_name": "StreamWave",
+    "registration_number": "HRB 123456",
+    "tax_id": "DE811234567",
+    "country": "DE",
+    "website": "https://streamwave.example",
+    "offering": "Video on demand bundles for mobile subscribers.",
+    "partner_type": PARTNER_TYPE_EXAMPLE,
+    "tier": PARTNER_TIER_EXAMPLE,
+    "parent": None,
+    "parent_name": None,
+    "account_owner": {"id": 2, "email": "manager@demo.test", "full_name": "Max Manager"},
+    "status": "active",
+    "status_changed_at": "2026-10-01T08:00:00Z",
+    "rejection_reason": "",
+    "risk_level": "medium",
+    "last_contact_on": "2026-11-20",
+    "tags": ["Consumer", "Video"],
+    "bank_details": {
+        "account_holder": "StreamWave Media GmbH",
+        "iban_masked": "DE89••••3000",
+        "bank_name": "Commerzbank",
+        "currency": "EUR",
+    },
+    "created_at": "2026-06-12T10:15:00Z",
+    "updated_at": "2026-11-20T16:40:00Z",
+}
+CONTACT_REQUEST_EXAMPLE = {
+    "name": "Jane Partner",
+    "role": "Head of Partnerships",
+    "email": "jane.partner@streamwave.example",
+    "phone": "+49 30 1234567",
+    "is_primary": True,
+}
+CONTACT_EXAMPLE = {"id": 87, "partner": 42, **CONTACT_REQUEST_EXAMPLE}
+DOCUMENT_EXAMPLE = {
+    "id": 310,
+    "partner": 42,
+    "doc_type": "content_licence",
+    "title": "Content licence 2026",
+    "original_name": "streamwave-content-licence-2026.pdf",
+    "content_type": "application/pdf",
+    "size": 482113,
+    "sha256": "9f2c4e7a1b3d5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8",
+    "issued_on": "2026-01-15",
+    "expires_on": "2027-01-14",
+    "uploaded_by": "manager@demo.test",
+    "uploaded_at": "2026-11-18T09:12:00Z",
+    "download_url": "/api/v1/partners/42/documents/310/download/",
+}
+BANK_DETAILS_EXAMPLE = {
+    "account_holder": "StreamWave Media GmbH",
+    "iban": "DE89••••3000",
+    "iban_masked": "DE89••••3000",
+    "is_masked": True,
+    "swift_bic": "COBADEFFXXX",
+    "bank_name": "Commerzbank",
+    "currency": "EUR",
+    "updated_at": "2026-09-02T13:30:00Z",
+}
+CHANGE_REQUEST_EXAMPLE = {
+    "id": 23,
+    "partner": 42,
+    "partner_name": "StreamWave",
+    "kind": "company",
+    "payload": {"trading_name": "StreamWave Media", "website": "https://streamwave.example"},
+    "status": "pending",
+    "requested_by": "jane.partner@streamwave.example",
+    "requested_at": "2026-11-21T10:05:00Z",
+    "decided_by": None,
+    "decided_at": None,
+    "comment": "",
+}
+CHANGE_REQUEST_APPROVED_EXAMPLE = {
+    **CHANGE_REQUEST_EXAMPLE,
+    "status": "approved",
+    "decided_by": "manager@demo.test",
+    "decided_at": "2026-11-22T08:45:00Z",
+    "comment": "Matches the commercial register.",
+}
+PARTNER_RESPONSE = OpenApiExample("StreamWave", value=PARTNER_EXAMPLE, response_only=True)
+CONTACT_RESPONSE = OpenApiExample("Primary contact", value=CONTACT_EXAMPLE, response_only=True)
+CONTACT_REQUEST = OpenApiExample(
+    "Primary contact", value=CONTACT_REQUEST_EXAMPLE, request_only=True
+)
+DOCUMENT_RESPONSE = OpenApiExample("Content licence", value=DOCUMENT_EXAMPLE, response_only=True)
+PARTNER_TYPE_RESPONSE = OpenApiExample(
+    "Content provider", value=PARTNER_TYPE_EXAMPLE, response_only=True
+)
+PARTNER_TIER_RESPONSE = OpenApiExample("Gold", value=PARTNER_TIER_EXAMPLE, response_only=True)
+PARTNER_TIER_REQUEST = OpenApiExample("Gold", value={"name": "Gold", "rank": 30}, request_only=True)
+TAG_RESPONSE = OpenApiExample("Video", value=TAG_EXAMPLE, response_only=True)
+CHANGE_REQUEST_RESPONSE = OpenApiExample(
+    "Pending company change", value=CHANGE_REQUEST_EXAMPLE, response_only=True
+)
+
+
 # --- Filters -------------------------------------------------------------------------------
 
 
@@ -393,8 +505,16 @@ def _as_drf_error(
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List partners", description="Search, filter and order partners."),
-    retrieve=extend_schema(summary="Get a partner", responses={200: PartnerSerializer, **ERRORS}),
+    list=extend_schema(
+        summary="List partners",
+        description="Search, filter and order partners.",
+        examples=[PARTNER_RESPONSE],
+    ),
+    retrieve=extend_schema(
+        summary="Get a partner",
+        responses={200: PartnerSerializer, **ERRORS},
+        examples=[PARTNER_RESPONSE, NOT_FOUND_EXAMPLE],
+    ),
 )
 @extend_schema(tags=["partners"])
 class PartnerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
@@ -446,6 +566,7 @@ class PartnerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSco
         summary="Replace a partner's registry data",
         request=PartnerWriteSerializer,
         responses={200: PartnerSerializer, **ERRORS},
+        examples=[PARTNER_CREATE_EXAMPLE, PARTNER_RESPONSE],
     )
     def update(self, request: Request, pk: int) -> Response:
         return self._update(request, pk, partial=False)
@@ -454,6 +575,14 @@ class PartnerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSco
         summary="Change some of a partner's registry data",
         request=PartnerWriteSerializer,
         responses={200: PartnerSerializer, **ERRORS},
+        examples=[
+            OpenApiExample(
+                "Promote and tag",
+                value={"tier": 2, "tags": ["Consumer", "Video"]},
+                request_only=True,
+            ),
+            PARTNER_RESPONSE,
+        ],
     )
     def partial_update(self, request: Request, pk: int) -> Response:
         return self._update(request, pk, partial=True)
@@ -474,6 +603,33 @@ class PartnerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSco
             ): OpenApiTypes.BINARY,
             400: ErrorSerializer,
         },
+        examples=[
+            OpenApiExample(
+                "CSV",
+                value=(
+                    "ID,Legal name,Trading name,Type,Tier,Status,Country,Registration number,"
+                    "Tax id,Website,Parent,Account owner,Risk level,Last contact,Tags,Created\r\n"
+                    "42,StreamWave Media GmbH,StreamWave,Content provider,Gold,Active,DE,"
+                    "HRB 123456,DE811234567,https://streamwave.example,,manager@demo.test,Medium,"
+                    '2026-11-20,"Consumer, Video",2026-06-12 10:15:00+00:00\r\n'
+                ),
+                media_type="text/csv",
+                response_only=True,
+            ),
+            OpenApiExample(
+                "Unknown format",
+                value={
+                    "error": {
+                        "status": 400,
+                        "code": "invalid",
+                        "message": "The request has invalid fields.",
+                        "details": {"file_format": ["Use csv or xlsx."]},
+                    }
+                },
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
     )
     @action(detail=False, methods=["get"], url_path="export")
     def export(self, request: Request) -> Any:
@@ -500,6 +656,10 @@ class PartnerChildMixin:
         return self._partner
 
 
+@extend_schema_view(
+    list=extend_schema(examples=[CONTACT_RESPONSE]),
+    retrieve=extend_schema(examples=[CONTACT_RESPONSE]),
+)
 @extend_schema(tags=["partners"], parameters=[PARTNER_PK])
 class ContactViewSet(
     PartnerChildMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet
@@ -516,7 +676,9 @@ class ContactViewSet(
         return queryset.filter(partner=self.get_partner()).order_by("-is_primary", "name", "id")
 
     @extend_schema(
-        request=PartnerContactSerializer, responses={201: PartnerContactSerializer, **ERRORS}
+        request=PartnerContactSerializer,
+        responses={201: PartnerContactSerializer, **ERRORS},
+        examples=[CONTACT_REQUEST, CONTACT_RESPONSE],
     )
     def create(self, request: Request, partner_pk: int) -> Response:
         data = PartnerContactSerializer(data=request.data)
@@ -538,23 +700,36 @@ class ContactViewSet(
         return Response(PartnerContactSerializer(contact).data)
 
     @extend_schema(
-        request=PartnerContactSerializer, responses={200: PartnerContactSerializer, **ERRORS}
+        request=PartnerContactSerializer,
+        responses={200: PartnerContactSerializer, **ERRORS},
+        examples=[CONTACT_REQUEST, CONTACT_RESPONSE],
     )
     def update(self, request: Request, partner_pk: int, pk: int) -> Response:
         return self._update(request, partial=False)
 
     @extend_schema(
-        request=PartnerContactSerializer, responses={200: PartnerContactSerializer, **ERRORS}
+        request=PartnerContactSerializer,
+        responses={200: PartnerContactSerializer, **ERRORS},
+        examples=[
+            OpenApiExample(
+                "New phone number", value={"phone": "+49 30 7654321"}, request_only=True
+            ),
+            CONTACT_RESPONSE,
+        ],
     )
     def partial_update(self, request: Request, partner_pk: int, pk: int) -> Response:
         return self._update(request, partial=True)
 
-    @extend_schema(responses={204: None, **ERRORS})
+    @extend_schema(responses={204: None, **ERRORS}, examples=[NOT_FOUND_EXAMPLE])
     def destroy(self, request: Request, partner_pk: int, pk: int) -> Response:
         services.contact_delete(contact=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(
+    list=extend_schema(examples=[DOCUMENT_RESPONSE]),
+    retrieve=extend_schema(examples=[DOCUMENT_RESPONSE]),
+)
 @extend_schema(tags=["partners"], parameters=[PARTNER_PK])
 class DocumentViewSet(
     PartnerChildMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet
@@ -578,6 +753,7 @@ class DocumentViewSet(
     @extend_schema(
         request={"multipart/form-data": PartnerDocumentUploadSerializer},
         responses={201: PartnerDocumentSerializer, **ERRORS},
+        examples=[DOCUMENT_RESPONSE],
     )
     def create(self, request: Request, partner_pk: int) -> Response:
         data = PartnerDocumentUploadSerializer(data=request.data)
@@ -597,7 +773,7 @@ class DocumentViewSet(
             raise _as_drf_error(exc, "file") from exc
         return Response(PartnerDocumentSerializer(document).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={204: None, **ERRORS})
+    @extend_schema(responses={204: None, **ERRORS}, examples=[NOT_FOUND_EXAMPLE])
     def destroy(self, request: Request, partner_pk: int, pk: int) -> Response:
         services.document_delete(document=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -605,6 +781,7 @@ class DocumentViewSet(
     @extend_schema(
         summary="Download a document",
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: ErrorSerializer},
+        examples=[NOT_FOUND_EXAMPLE],
     )
     def download(self, request: Request, partner_pk: int, pk: int) -> FileResponse:
         document = self.get_object()
@@ -634,7 +811,23 @@ class BankDetailsViewSet(PartnerChildMixin, TenantScopedViewSet):
     def scope_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.filter(partner=self.get_partner())
 
-    @extend_schema(responses={200: PartnerBankDetailsSerializer, **ERRORS})
+    @extend_schema(
+        responses={200: PartnerBankDetailsSerializer, **ERRORS},
+        examples=[
+            OpenApiExample(
+                "Masked (partner manager)", value=BANK_DETAILS_EXAMPLE, response_only=True
+            ),
+            OpenApiExample(
+                "Full (finance)",
+                value={
+                    **BANK_DETAILS_EXAMPLE,
+                    "iban": "DE89370400440532013000",
+                    "is_masked": False,
+                },
+                response_only=True,
+            ),
+        ],
+    )
     def retrieve(self, request: Request, partner_pk: int) -> Response:
         details = self.get_queryset().first()
         if details is None:
@@ -672,6 +865,10 @@ class BankDetailsViewSet(PartnerChildMixin, TenantScopedViewSet):
         return Response(self.get_serializer(details).data)
 
 
+@extend_schema_view(
+    list=extend_schema(examples=[PARTNER_TYPE_RESPONSE]),
+    retrieve=extend_schema(examples=[PARTNER_TYPE_RESPONSE]),
+)
 @extend_schema(tags=["partners"])
 class PartnerTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
     """Partner types: five built in; tenant admins add (and delete unused) own types."""
@@ -702,7 +899,7 @@ class PartnerTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenan
             raise _as_drf_error(exc) from exc
         return Response(PartnerTypeSerializer(created).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={204: None, **ERRORS})
+    @extend_schema(responses={204: None, **ERRORS}, examples=[NOT_FOUND_EXAMPLE])
     def destroy(self, request: Request, pk: int) -> Response:
         try:
             services.partner_type_delete(partner_type=self.get_object())
@@ -711,6 +908,10 @@ class PartnerTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenan
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(
+    list=extend_schema(examples=[PARTNER_TIER_RESPONSE]),
+    retrieve=extend_schema(examples=[PARTNER_TIER_RESPONSE]),
+)
 @extend_schema(tags=["partners"])
 class PartnerTierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
     """The tiers of the tenant's partner programme (tenant admins change them)."""
@@ -724,7 +925,11 @@ class PartnerTierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenan
     def scope_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.order_by("-rank", "name")
 
-    @extend_schema(request=PartnerTierSerializer, responses={201: PartnerTierSerializer, **ERRORS})
+    @extend_schema(
+        request=PartnerTierSerializer,
+        responses={201: PartnerTierSerializer, **ERRORS},
+        examples=[PARTNER_TIER_REQUEST, PARTNER_TIER_RESPONSE],
+    )
     def create(self, request: Request) -> Response:
         data = PartnerTierSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -745,20 +950,37 @@ class PartnerTierViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenan
             raise _as_drf_error(exc) from exc
         return Response(PartnerTierSerializer(tier).data)
 
-    @extend_schema(request=PartnerTierSerializer, responses={200: PartnerTierSerializer, **ERRORS})
+    @extend_schema(
+        request=PartnerTierSerializer,
+        responses={200: PartnerTierSerializer, **ERRORS},
+        examples=[PARTNER_TIER_REQUEST, PARTNER_TIER_RESPONSE],
+    )
     def update(self, request: Request, pk: int) -> Response:
         return self._update(request, partial=False)
 
-    @extend_schema(request=PartnerTierSerializer, responses={200: PartnerTierSerializer, **ERRORS})
+    @extend_schema(
+        request=PartnerTierSerializer,
+        responses={200: PartnerTierSerializer, **ERRORS},
+        examples=[
+            OpenApiExample("Move up", value={"rank": 40}, request_only=True),
+            OpenApiExample(
+                "Moved up", value={**PARTNER_TIER_EXAMPLE, "rank": 40}, response_only=True
+            ),
+        ],
+    )
     def partial_update(self, request: Request, pk: int) -> Response:
         return self._update(request, partial=True)
 
-    @extend_schema(responses={204: None, **ERRORS})
+    @extend_schema(responses={204: None, **ERRORS}, examples=[NOT_FOUND_EXAMPLE])
     def destroy(self, request: Request, pk: int) -> Response:
         services.partner_tier_delete(tier=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(
+    list=extend_schema(examples=[TAG_RESPONSE]),
+    retrieve=extend_schema(examples=[TAG_RESPONSE]),
+)
 @extend_schema(tags=["partners"])
 class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
     """Tags to group partners; partners take tag names, new names become tags."""
@@ -772,7 +994,14 @@ class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedV
     def scope_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.order_by("name")
 
-    @extend_schema(request=TagSerializer, responses={201: TagSerializer, **ERRORS})
+    @extend_schema(
+        request=TagSerializer,
+        responses={201: TagSerializer, **ERRORS},
+        examples=[
+            OpenApiExample("Video", value={"name": "Video"}, request_only=True),
+            TAG_RESPONSE,
+        ],
+    )
     def create(self, request: Request) -> Response:
         data = TagSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -783,6 +1012,10 @@ class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedV
         return Response(TagSerializer(tag).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    list=extend_schema(examples=[CHANGE_REQUEST_RESPONSE]),
+    retrieve=extend_schema(examples=[CHANGE_REQUEST_RESPONSE]),
+)
 @extend_schema(tags=["partners"])
 class ChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
     """Partners' changes of company or bank details, waiting for the CSP's decision.
@@ -821,6 +1054,14 @@ class ChangeRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ten
         summary="Approve and apply a change",
         request=ChangeRequestDecisionSerializer,
         responses={200: PartnerChangeRequestSerializer, **ERRORS},
+        examples=[
+            OpenApiExample(
+                "Comment",
+                value={"comment": "Matches the commercial register."},
+                request_only=True,
+            ),
+            OpenApiExample("Approved", value=CHANGE_REQUEST_APPROVED_EXAMPLE, response_only=True),
+        ],
     )
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: int) -> Response:

@@ -85,8 +85,26 @@ class InteractionSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "partner", "logged_by", "created_at"]
 
 
+INTERACTION_EXAMPLE = {
+    "id": 118,
+    "partner": 42,
+    "kind": "qbr",
+    "occurred_on": "2026-11-20",
+    "subject": "Q4 business review",
+    "participants": "Max Manager, Jane Partner",
+    "notes": "Video bundle subscribers up 12%; revenue share 48,300 EUR in October.",
+    "next_steps": "Send the revised forecast.",
+    "follow_up_on": "2026-12-04",
+    "logged_by": "manager@demo.test",
+    "created_at": "2026-11-20T15:02:11Z",
+}
+
+
 @extend_schema_view(
-    list=extend_schema(summary="A partner's interaction log, newest first"),
+    list=extend_schema(
+        summary="A partner's interaction log, newest first",
+        examples=[OpenApiExample("A QBR", value=INTERACTION_EXAMPLE, response_only=True)],
+    ),
     create=extend_schema(
         summary="Log an interaction (updates the partner's last contact)",
         responses={201: InteractionSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
@@ -272,10 +290,70 @@ class DisputeAssignSerializer(serializers.Serializer):
     owner = TenantUserField()
 
 
+# --- examples ---
+
+COMMENT_EXAMPLE = {
+    "id": 204,
+    "author": "Jane Partner",
+    "from_partner": True,
+    "body": "Our CDN logs show 1.2 M more streams on 14 and 15 October; report attached.",
+    "attachment": {
+        "id": 315,
+        "name": "streamwave-cdn-report-october.pdf",
+        "content_type": "application/pdf",
+        "size": 214880,
+    },
+    "created_at": "2026-11-03T08:40:00Z",
+}
+PORTAL_DISPUTE_EXAMPLE = {
+    "id": 7,
+    "category": "settlement",
+    "title": "October statement short by 1,200 EUR",
+    "description": "The usage import missed two days of traffic.",
+    "agreement": 31,
+    "status": "investigating",
+    "raised_by_partner": True,
+    "resolution": "",
+    "opened_at": "2026-11-02T09:14:00Z",
+    "investigating_at": "2026-11-03T10:00:00Z",
+    "closed_at": None,
+    "stage_times": {
+        "open_seconds": 89160,
+        "investigating_seconds": 1753200,
+        "total_seconds": 1842360,
+    },
+}
+DISPUTE_EXAMPLE = {
+    **PORTAL_DISPUTE_EXAMPLE,
+    "partner": 42,
+    "partner_name": "StreamWave",
+    "owner": 2,
+    "owner_email": "manager@demo.test",
+    "raised_by": "jane.partner@streamwave.example",
+}
+DISPUTE_DETAIL_RESPONSE = OpenApiExample(
+    "With its thread", value={**DISPUTE_EXAMPLE, "comments": [COMMENT_EXAMPLE]}, response_only=True
+)
+PORTAL_DISPUTE_DETAIL_RESPONSE = OpenApiExample(
+    "With its thread",
+    value={**PORTAL_DISPUTE_EXAMPLE, "comments": [COMMENT_EXAMPLE]},
+    response_only=True,
+)
+COMMENT_REQUEST = OpenApiExample(
+    "Reply", value={"body": COMMENT_EXAMPLE["body"]}, request_only=True
+)
+COMMENT_RESPONSE = OpenApiExample("Posted", value=COMMENT_EXAMPLE, response_only=True)
+
+
 @extend_schema_view(
-    list=extend_schema(summary="List disputes (filter by status, category, partner)"),
+    list=extend_schema(
+        summary="List disputes (filter by status, category, partner)",
+        examples=[OpenApiExample("Investigating", value=DISPUTE_EXAMPLE, response_only=True)],
+    ),
     retrieve=extend_schema(
-        summary="One dispute with its comment thread", responses={200: DisputeDetailSerializer}
+        summary="One dispute with its comment thread",
+        responses={200: DisputeDetailSerializer},
+        examples=[DISPUTE_DETAIL_RESPONSE],
     ),
     create=extend_schema(
         summary="Open a dispute on behalf of the CSP",
@@ -371,6 +449,25 @@ class DisputeViewSet(
             "multipart/form-data": DisputeCommentCreateSerializer,
         },
         responses={201: DisputeCommentSerializer, 400: ErrorSerializer},
+        examples=[
+            OpenApiExample(
+                "Ask for evidence",
+                value={"body": "Please send the CDN logs for 14 and 15 October."},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Posted",
+                value={
+                    "id": 203,
+                    "author": "Max Manager",
+                    "from_partner": False,
+                    "body": "Please send the CDN logs for 14 and 15 October.",
+                    "attachment": None,
+                    "created_at": "2026-11-03T10:02:00Z",
+                },
+                response_only=True,
+            ),
+        ],
     )
     @action(detail=True, methods=["post"])
     def comment(self, request: Request, pk: str | None = None) -> Response:
@@ -415,6 +512,10 @@ class DisputeViewSet(
         summary="Assign the dispute to an admin or partner manager",
         request=DisputeAssignSerializer,
         responses={200: DisputeDetailSerializer, 400: ErrorSerializer},
+        examples=[
+            OpenApiExample("To a partner manager", value={"owner": 2}, request_only=True),
+            DISPUTE_DETAIL_RESPONSE,
+        ],
     )
     @action(detail=True, methods=["post"])
     def assign(self, request: Request, pk: str | None = None) -> Response:
@@ -493,11 +594,18 @@ class PortalDisputeFilter(django_filters.FilterSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Your partner's disputes", tags=["portal"]),
+    list=extend_schema(
+        summary="Your partner's disputes",
+        tags=["portal"],
+        examples=[
+            OpenApiExample("Investigating", value=PORTAL_DISPUTE_EXAMPLE, response_only=True)
+        ],
+    ),
     retrieve=extend_schema(
         summary="One of your disputes with its comments",
         responses={200: PortalDisputeDetailSerializer},
         tags=["portal"],
+        examples=[PORTAL_DISPUTE_DETAIL_RESPONSE],
     ),
     create=extend_schema(
         summary="Raise a dispute",
@@ -565,6 +673,7 @@ class PortalDisputeViewSet(
         },
         responses={201: DisputeCommentSerializer, 400: ErrorSerializer},
         tags=["portal"],
+        examples=[COMMENT_REQUEST, COMMENT_RESPONSE],
     )
     @action(detail=True, methods=["post"])
     def comment(self, request: Request, pk: str | None = None) -> Response:
@@ -629,7 +738,29 @@ class MarkedSerializer(serializers.Serializer):
     unread = serializers.IntegerField()
 
 
-@extend_schema_view(list=extend_schema(summary="Your notifications and tasks, newest first"))
+NOTIFICATION_EXAMPLE = {
+    "id": 561,
+    "kind": "change_requested",
+    "title": "StreamWave asks to change its bank details",
+    "body": "The change applies once approved on the partner's page.",
+    "url": "/partners/42/",
+    "partner": 42,
+    "partner_name": "StreamWave",
+    "is_task": False,
+    "due_on": None,
+    "created_at": "2026-11-21T10:05:00Z",
+    "read_at": None,
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Your notifications and tasks, newest first",
+        examples=[
+            OpenApiExample("Change requested", value=NOTIFICATION_EXAMPLE, response_only=True)
+        ],
+    )
+)
 class NotificationViewSet(mixins.ListModelMixin, TenantScopedViewSet):
     """The caller's own inbox: never anyone else's rows."""
 
@@ -650,6 +781,11 @@ class NotificationViewSet(mixins.ListModelMixin, TenantScopedViewSet):
         summary="Mark notifications read (the given ids, or all)",
         request=NotificationReadSerializer,
         responses={200: MarkedSerializer},
+        examples=[
+            OpenApiExample("Some", value={"ids": [561, 562]}, request_only=True),
+            OpenApiExample("All", value={}, request_only=True),
+            OpenApiExample("Marked", value={"marked": 2, "unread": 5}, response_only=True),
+        ],
     )
     @action(detail=False, methods=["post"])
     def read(self, request: Request) -> Response:

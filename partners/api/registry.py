@@ -38,6 +38,7 @@ from partnerhub.accounts.permissions import request_role
 from partnerhub.accounts.roles import Perm, role_has_perm
 from partnerhub.core.api import ErrorSerializer, TenantPrimaryKeyRelatedField, TenantScopedViewSet
 from partners.api.examples import NOT_FOUND_EXAMPLE
+from partners.api.exporting import export_response, export_schema
 from partners.exports import FILE_FORMATS, export_rows
 from partners.forms.registry import PartnerFilter
 from partners.models import (
@@ -670,7 +671,9 @@ class ContactViewSet(
     serializer_class = PartnerContactSerializer
     read_perm = Perm.PARTNERS_VIEW
     write_perm = Perm.PARTNERS_CHANGE
-    filter_backends: list[Any] = []
+    # The page panel's filters (search, role, primary); the order stays primary first, by name.
+    filter_backends: list[Any] = [DjangoFilterBackend]
+    filterset_class = selectors.ContactFilter
 
     def scope_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.filter(partner=self.get_partner()).order_by("-is_primary", "name", "id")
@@ -725,6 +728,24 @@ class ContactViewSet(
         services.contact_delete(contact=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @export_schema(
+        summary="Export a partner's contacts",
+        description="The filtered contacts (same filters as the list) as CSV or XLSX; never "
+        "bank details.",
+        example_csv=(
+            "ID,Name,Role,Email,Phone,Primary\r\n"
+            "87,Jane Partner,Head of Partnerships,jane.partner@streamwave.example,"
+            "+49 30 1234567,yes\r\n"
+        ),
+    )
+    def export(self, request: Request, partner_pk: int) -> Any:
+        return export_response(
+            request,
+            rows=selectors.contact_export_rows(self.filter_queryset(self.get_queryset())),
+            columns=selectors.CONTACT_EXPORT_COLUMNS,
+            name=f"contacts-partner-{self.get_partner().pk}",
+        )
+
 
 @extend_schema_view(
     list=extend_schema(examples=[DOCUMENT_RESPONSE]),
@@ -740,7 +761,9 @@ class DocumentViewSet(
     serializer_class = PartnerDocumentSerializer
     read_perm = Perm.PARTNERS_VIEW
     write_perm = Perm.PARTNERS_CHANGE
-    filter_backends: list[Any] = []
+    # The page panel's filters (type, expiry, search); newest upload first.
+    filter_backends: list[Any] = [DjangoFilterBackend]
+    filterset_class = selectors.DocumentFilter
     parser_classes = [MultiPartParser, FormParser]
 
     def scope_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -777,6 +800,27 @@ class DocumentViewSet(
     def destroy(self, request: Request, partner_pk: int, pk: int) -> Response:
         services.document_delete(document=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @export_schema(
+        summary="Export a partner's document list",
+        description="The metadata of the filtered documents (same filters as the list) as CSV "
+        "or XLSX: never the files themselves, nor where they are stored.",
+        example_csv=(
+            "ID,Title,Type,File name,Content type,Size (bytes),SHA-256,Issued,Expires,"
+            "Uploaded by,Uploaded at\r\n"
+            "310,Content licence 2026,Content licence,streamwave-content-licence-2026.pdf,"
+            "application/pdf,482113,"
+            "9f2c4e7a1b3d5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8,2026-01-15,"
+            "2027-01-14,manager@demo.test,2026-11-18T09:12:00\r\n"
+        ),
+    )
+    def export(self, request: Request, partner_pk: int) -> Any:
+        return export_response(
+            request,
+            rows=selectors.document_export_rows(self.filter_queryset(self.get_queryset())),
+            columns=selectors.DOCUMENT_EXPORT_COLUMNS,
+            name=f"documents-partner-{self.get_partner().pk}",
+        )
 
     @extend_schema(
         summary="Download a document",
@@ -1100,6 +1144,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="partner-contact-list",
     ),
     path(
+        "partners/<int:partner_pk>/contacts/export/",
+        ContactViewSet.as_view({"get": "export"}),
+        name="partner-contact-export",
+    ),
+    path(
         "partners/<int:partner_pk>/contacts/<int:pk>/",
         ContactViewSet.as_view(
             {
@@ -1115,6 +1164,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "partners/<int:partner_pk>/documents/",
         DocumentViewSet.as_view({"get": "list", "post": "create"}),
         name="partner-document-list",
+    ),
+    path(
+        "partners/<int:partner_pk>/documents/export/",
+        DocumentViewSet.as_view({"get": "export"}),
+        name="partner-document-export",
     ),
     path(
         "partners/<int:partner_pk>/documents/<int:pk>/",

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
+import django_filters
 from django.contrib.contenttypes.models import ContentType
+from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django_filters.widgets import BooleanWidget
 
 from partnerhub.accounts.models import User
 from partnerhub.accounts.roles import Role
@@ -19,6 +24,7 @@ from partners.models import (
     ChangeRequest,
     Contact,
     Document,
+    DocumentType,
     Partner,
     PartnerTier,
     PartnerType,
@@ -56,6 +62,134 @@ def partner_documents(*, partner: Partner) -> QuerySet[Document]:
         .select_related("uploaded_by")
         .order_by("-uploaded_at", "-id")
     )
+
+
+class ContactFilter(django_filters.FilterSet):
+    """Filters of a partner's contacts: its page panel, the API and the export alike."""
+
+    search = django_filters.CharFilter(
+        method="filter_search", label="Search", help_text="Part of the name or email address."
+    )
+    role = django_filters.CharFilter(
+        field_name="role", lookup_expr="icontains", label="Role", help_text="Part of the role."
+    )
+    # true/false or 1/0, as the API's own boolean filters read them.
+    is_primary = django_filters.BooleanFilter(label="Primary contact", widget=BooleanWidget())
+
+    class Meta:
+        model = Contact
+        fields = ["search", "role", "is_primary"]
+
+    def filter_search(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(email__icontains=value))
+
+
+CONTACT_EXPORT_COLUMNS = ["ID", "Name", "Role", "Email", "Phone", "Primary"]
+
+
+def contact_export_rows(contacts: QuerySet[Contact]) -> Iterator[tuple[Any, ...]]:
+    """One row per contact of an already filtered ``partner_contacts()`` (no bank details)."""
+    for c in contacts:
+        yield (c.pk, c.name, c.role, c.email, c.phone, "yes" if c.is_primary else "no")
+
+
+class DocumentExpiry(models.TextChoices):
+    EXPIRED = "expired", "Expired"
+    EXPIRING = "expiring", "Expiring within the window"
+    VALID = "valid", "Valid beyond the window, or no expiry"
+
+
+class DocumentFilter(django_filters.FilterSet):
+    """Filters of a partner's documents: its page panel, the API and the export alike.
+
+    ``expiry`` splits the documents in three: expired (before today), expiring (today up to
+    ``within_days`` ahead, by default the programme's reminder window) and valid (later, or
+    no expiry date).
+    """
+
+    doc_type = django_filters.ChoiceFilter(
+        choices=DocumentType.choices, label="Type", empty_label="All types"
+    )
+    expiry = django_filters.ChoiceFilter(
+        choices=DocumentExpiry.choices,
+        method="filter_expiry",
+        label="Expiry",
+        empty_label="Any expiry",
+    )
+    within_days = django_filters.NumberFilter(
+        method="filter_within_days",
+        label="Window (days)",
+        min_value=1,
+        max_value=3650,
+        help_text="The expiry window in days; the programme's reminder window when empty.",
+    )
+    search = django_filters.CharFilter(
+        method="filter_search", label="Search", help_text="Part of the title or file name."
+    )
+
+    class Meta:
+        model = Document
+        fields = ["doc_type", "expiry", "within_days", "search"]
+
+    def filter_search(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(title__icontains=value) | Q(original_name__icontains=value))
+
+    def filter_within_days(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
+        return queryset  # read by filter_expiry: a window alone filters nothing
+
+    def filter_expiry(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        today = timezone.localdate()
+        if value == DocumentExpiry.EXPIRED:
+            return queryset.filter(expires_on__lt=today)
+        days = self.form.cleaned_data.get("within_days")
+        window_end = today + timedelta(
+            days=int(days) if days else program_settings_get().reminder_window_days
+        )
+        if value == DocumentExpiry.EXPIRING:
+            return queryset.filter(expires_on__gte=today, expires_on__lte=window_end)
+        if value == DocumentExpiry.VALID:
+            return queryset.filter(Q(expires_on__gt=window_end) | Q(expires_on__isnull=True))
+        return queryset
+
+
+DOCUMENT_EXPORT_COLUMNS = [
+    "ID",
+    "Title",
+    "Type",
+    "File name",
+    "Content type",
+    "Size (bytes)",
+    "SHA-256",
+    "Issued",
+    "Expires",
+    "Uploaded by",
+    "Uploaded at",
+]
+
+
+def document_export_rows(documents: QuerySet[Document]) -> Iterator[tuple[Any, ...]]:
+    """One row per document of an already filtered ``partner_documents()``: its metadata,
+    never its contents nor where it is stored."""
+    for d in documents:
+        yield (
+            d.pk,
+            d.title,
+            d.get_doc_type_display(),
+            d.original_name,
+            d.content_type,
+            d.size,
+            d.sha256,
+            d.issued_on,
+            d.expires_on,
+            d.uploaded_by.email if d.uploaded_by else "",
+            d.uploaded_at,
+        )
 
 
 def partner_bank_details(*, partner: Partner) -> BankDetails | None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.forms import Form
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, URLResolver, path, reverse
 from django.utils import timezone
@@ -33,6 +35,7 @@ from partners.models import Contact, Partner, PartnerTier, PartnerType
 from partners.selectors import registry as selectors
 from partners.services import registry as services
 from partners.services.documents import open_document
+from partners.views.relationship import filter_errors
 
 EXTRA_TABS = [
     ("onboarding", "Onboarding", "list-check"),
@@ -112,15 +115,118 @@ class PartnerExportView(RolePermissionRequiredMixin, View):
         )
 
 
+class _PartnerList:
+    """One filterable, exportable list of a partner's rows: its page panel and its download
+    share the selector, the FilterSet and the export rows."""
+
+    name: str
+    filterset_class: type[Any]
+    template_name: str
+    columns: list[str]
+
+    def queryset(self, partner: Partner) -> QuerySet[Any]:
+        raise NotImplementedError
+
+    def rows(self, queryset: QuerySet[Any]) -> Iterator[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def filterset(self, request: HttpRequest, partner: Partner, data: QueryDict | None) -> Any:
+        filterset = self.filterset_class(data, queryset=self.queryset(partner), request=request)
+        # Both panels sit on the partner page and share field names ("search"): distinct ids.
+        filterset.form.auto_id = f"{self.name}_filter_%s"
+        return filterset
+
+    def context(
+        self, request: HttpRequest, partner: Partner, data: QueryDict | None
+    ) -> dict[str, Any]:
+        """The panel's context; ``data`` None shows the whole list (the partner page)."""
+        filterset = self.filterset(request, partner, data)
+        query = data.copy() if data is not None else QueryDict()
+        return {
+            self.name: list(filterset.qs),
+            f"{self.name}_filter": filterset,
+            f"{self.name}_query": query.urlencode(),
+            f"{self.name}_filtered": any(query.values()),
+        }
+
+
+class _Contacts(_PartnerList):
+    name = "contacts"
+    filterset_class = selectors.ContactFilter
+    template_name = "partners/registry/_contacts.html"
+    columns = selectors.CONTACT_EXPORT_COLUMNS
+
+    def queryset(self, partner: Partner) -> QuerySet[Any]:
+        return selectors.partner_contacts(partner=partner)
+
+    def rows(self, queryset: QuerySet[Any]) -> Iterator[tuple[Any, ...]]:
+        return selectors.contact_export_rows(queryset)
+
+
+class _Documents(_PartnerList):
+    name = "documents"
+    filterset_class = selectors.DocumentFilter
+    template_name = "partners/registry/_documents.html"
+    columns = selectors.DOCUMENT_EXPORT_COLUMNS
+
+    def queryset(self, partner: Partner) -> QuerySet[Any]:
+        return selectors.partner_documents(partner=partner)
+
+    def rows(self, queryset: QuerySet[Any]) -> Iterator[tuple[Any, ...]]:
+        return selectors.document_export_rows(queryset)
+
+
+CONTACTS = _Contacts()
+DOCUMENTS = _Documents()
+
+
+class PartnerListPanelView(RolePermissionRequiredMixin, View):
+    """The contacts or documents panel of the partner page, filtered (htmx fragment)."""
+
+    read_perm = Perm.PARTNERS_VIEW
+    listing: _PartnerList = CONTACTS
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        partner = selectors.partner_get(pk=pk)
+        context = {
+            "partner": partner,
+            **self.listing.context(request, partner, request.GET),
+            **_perms(request),
+        }
+        return render(request, self.listing.template_name, context)
+
+
+class PartnerListExportView(RolePermissionRequiredMixin, View):
+    """A partner's contacts or documents, filtered like the panel, as CSV or XLSX."""
+
+    read_perm = Perm.PARTNERS_VIEW
+    listing: _PartnerList = CONTACTS
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponseBase:
+        partner = selectors.partner_get(pk=pk)
+        file_format = request.GET.get("file_format", "csv")
+        if file_format not in FILE_FORMATS:
+            return HttpResponse("Unknown export format: use csv or xlsx.", status=400)
+        filterset = self.listing.filterset(request, partner, request.GET)
+        if not filterset.is_valid():
+            return HttpResponse(filter_errors(filterset), status=400)
+        return export_rows(
+            rows=self.listing.rows(filterset.qs),
+            columns=self.listing.columns,
+            file_format=file_format,
+            filename=f"{self.listing.name}-partner-{partner.pk}-{timezone.localdate().isoformat()}",
+        )
+
+
 def _detail(
     request: HttpRequest, partner: Partner, *, status: int = 200, **forms: Form
 ) -> HttpResponse:
     """The one-screen partner page; ``forms`` replace the blank ones (to show their errors)."""
     context: dict[str, Any] = {
         "partner": partner,
-        "contacts": selectors.partner_contacts(partner=partner),
+        **CONTACTS.context(request, partner, None),
         "bank_details": selectors.partner_bank_details(partner=partner),
-        "documents": selectors.partner_documents(partner=partner),
+        **DOCUMENTS.context(request, partner, None),
         "change_requests": selectors.partner_pending_change_requests(partner=partner),
         "audit_entries": selectors.partner_audit_trail(partner=partner),
         "subsidiaries": partner.subsidiaries.order_by("legal_name"),
@@ -460,6 +566,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("settings/", ProgrammeSettingsView.as_view(), name="settings"),
     path("<int:pk>/", PartnerDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", PartnerEditView.as_view(), name="edit"),
+    path("<int:pk>/contacts/", PartnerListPanelView.as_view(listing=CONTACTS), name="contacts"),
+    path(
+        "<int:pk>/contacts/export/",
+        PartnerListExportView.as_view(listing=CONTACTS),
+        name="contacts-export",
+    ),
     path("<int:pk>/contacts/add/", ContactFormView.as_view(), name="contact-add"),
     path(
         "<int:pk>/contacts/<int:contact_pk>/edit/", ContactFormView.as_view(), name="contact-edit"
@@ -470,6 +582,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="contact-delete",
     ),
     path("<int:pk>/bank-details/", BankDetailsView.as_view(), name="bank-details"),
+    path("<int:pk>/documents/", PartnerListPanelView.as_view(listing=DOCUMENTS), name="documents"),
+    path(
+        "<int:pk>/documents/export/",
+        PartnerListExportView.as_view(listing=DOCUMENTS),
+        name="documents-export",
+    ),
     path("<int:pk>/documents/upload/", DocumentUploadView.as_view(), name="document-upload"),
     path("documents/<int:pk>/download/", DocumentDownloadView.as_view(), name="document-download"),
     path("documents/<int:pk>/delete/", DocumentDeleteView.as_view(), name="document-delete"),

@@ -129,7 +129,7 @@ class InteractionExportView(RolePermissionRequiredMixin, View):
             request.GET, queryset=selectors.interactions_of_partner(partner), request=request
         )
         if not filterset.is_valid():
-            return HttpResponse(_filter_errors(filterset), status=400)
+            return HttpResponse(filter_errors(filterset), status=400)
         return export_rows(
             rows=selectors.interaction_export_rows(filterset.qs),
             columns=selectors.INTERACTION_EXPORT_COLUMNS,
@@ -138,7 +138,7 @@ class InteractionExportView(RolePermissionRequiredMixin, View):
         )
 
 
-def _filter_errors(filterset: Any) -> str:
+def filter_errors(filterset: Any) -> str:
     return "Invalid filter: " + "; ".join(
         f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items()
     )
@@ -184,7 +184,7 @@ class QuietPartnersExportView(RolePermissionRequiredMixin, View):
             request.GET, queryset=selectors.partners_quiet(), request=request
         )
         if not filterset.is_valid():
-            return HttpResponse(_filter_errors(filterset), status=400)
+            return HttpResponse(filter_errors(filterset), status=400)
         return export_rows(
             rows=selectors.quiet_export_rows(filterset.qs),
             columns=selectors.QUIET_EXPORT_COLUMNS,
@@ -240,7 +240,7 @@ class DisputeExportView(RolePermissionRequiredMixin, View):
             request.GET, queryset=selectors.dispute_list(), request=request
         )
         if not filterset.is_valid():
-            return HttpResponse(_filter_errors(filterset), status=400)
+            return HttpResponse(filter_errors(filterset), status=400)
         return export_rows(
             rows=selectors.dispute_export_rows(filterset.qs),
             columns=selectors.DISPUTE_EXPORT_COLUMNS,

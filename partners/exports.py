@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, Literal
@@ -131,3 +131,35 @@ def export_rows(
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def filter_errors(filterset: Any) -> str:
+    """A FilterSet's errors as one line, naming each field."""
+    return "Invalid filter: " + "; ".join(
+        f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items()
+    )
+
+
+def filtered_export(
+    request: Any,
+    *,
+    filterset: Any,
+    rows: Callable[[Any], Iterable[Sequence[Any]]],
+    columns: Sequence[str],
+    name: str,
+) -> HttpResponseBase:
+    """A page's export: ``?file_format=csv|xlsx`` of ``rows(filterset.qs)``, dated file name.
+
+    An unknown format or a filter value that does not validate is a 400 naming the problem.
+    """
+    file_format = request.GET.get("file_format", "csv")
+    if file_format not in FILE_FORMATS:
+        return HttpResponse("Unknown export format: use csv or xlsx.", status=400)
+    if not filterset.is_valid():
+        return HttpResponse(filter_errors(filterset), status=400)
+    return export_rows(
+        rows=rows(filterset.qs),
+        columns=columns,
+        file_format=file_format,
+        filename=f"{name}-{timezone.localdate().isoformat()}",
+    )

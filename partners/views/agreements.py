@@ -16,7 +16,7 @@ from django.views.generic import ListView
 
 from partnerhub.accounts.permissions import RolePermissionRequiredMixin, request_role
 from partnerhub.accounts.roles import Perm, role_has_perm
-from partners.exports import FILE_FORMATS, export_rows
+from partners.exports import filtered_export
 from partners.forms.agreements import (
     AgreementAmendForm,
     AgreementCreateForm,
@@ -76,17 +76,14 @@ class AgreementExportView(RolePermissionRequiredMixin, View):
     read_perm = Perm.PARTNERS_VIEW
 
     def get(self, request: HttpRequest) -> HttpResponseBase:
-        file_format = request.GET.get("file_format", "csv")
-        if file_format not in FILE_FORMATS:
-            return HttpResponse("Unknown export format: use csv or xlsx.", status=400)
-        filterset = selectors.AgreementFilter(
-            request.GET, queryset=selectors.agreement_list(), request=request
-        )
-        return export_rows(
-            rows=selectors.agreement_export_rows(filterset.qs),
+        return filtered_export(
+            request,
+            filterset=selectors.AgreementFilter(
+                request.GET, queryset=selectors.agreement_list(), request=request
+            ),
+            rows=selectors.agreement_export_rows,
             columns=selectors.AGREEMENT_EXPORT_COLUMNS,
-            file_format=file_format,
-            filename=f"agreements-{timezone.localdate().isoformat()}",
+            name="agreements",
         )
 
 

@@ -20,13 +20,12 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, URLResolver, path, reverse
-from django.utils import timezone
 from django.views import View
 
 from partnerhub.accounts.models import User
 from partnerhub.accounts.permissions import RolePermissionRequiredMixin, request_role
 from partnerhub.accounts.roles import Perm, role_has_perm
-from partners.exports import FILE_FORMATS, export_rows
+from partners.exports import filtered_export
 from partners.forms.onboarding import (
     ChecklistSelectionForm,
     ChecklistTemplateItemForm,
@@ -425,18 +424,12 @@ class OnboardingPipelineExportView(OnboardingPageMixin, View):
     """The pipeline's partners (the page's filters) as CSV or XLSX, longest waiting first."""
 
     def get(self, request: HttpRequest) -> HttpResponseBase:
-        file_format = request.GET.get("file_format", "csv")
-        if file_format not in FILE_FORMATS:
-            return HttpResponse("Unknown export format: use csv or xlsx.", status=400)
-        filterset = PipelineFilter(request.GET, queryset=pipeline_partners(), request=request)
-        if not filterset.is_valid():
-            errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in filterset.errors.items())
-            return HttpResponse(f"Invalid filter: {errors}", status=400)
-        return export_rows(
-            rows=pipeline_export_rows(filterset.qs),
+        return filtered_export(
+            request,
+            filterset=PipelineFilter(request.GET, queryset=pipeline_partners(), request=request),
+            rows=pipeline_export_rows,
             columns=PIPELINE_EXPORT_COLUMNS,
-            file_format=file_format,
-            filename=f"onboarding-pipeline-{timezone.localdate().isoformat()}",
+            name="onboarding-pipeline",
         )
 
 

@@ -12,14 +12,13 @@ from django.forms import Form
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, URLResolver, path, reverse
-from django.utils import timezone
 from django.views import View
 from django.views.generic import ListView
 
 from partnerhub.accounts.models import User
 from partnerhub.accounts.permissions import RolePermissionRequiredMixin, request_role
 from partnerhub.accounts.roles import Perm, role_has_perm
-from partners.exports import FILE_FORMATS, export_rows
+from partners.exports import filtered_export
 from partners.forms.registry import (
     BankDetailsForm,
     ContactForm,
@@ -35,7 +34,6 @@ from partners.models import Contact, Partner, PartnerTier, PartnerType
 from partners.selectors import registry as selectors
 from partners.services import registry as services
 from partners.services.documents import open_document
-from partners.views.relationship import filter_errors
 
 EXTRA_TABS = [
     ("onboarding", "Onboarding", "list-check"),
@@ -103,15 +101,14 @@ class PartnerExportView(RolePermissionRequiredMixin, View):
     read_perm = Perm.PARTNERS_VIEW
 
     def get(self, request: HttpRequest) -> HttpResponseBase:
-        file_format = request.GET.get("file_format", "csv")
-        if file_format not in FILE_FORMATS:
-            return HttpResponse("Unknown export format: use csv or xlsx.", status=400)
-        filterset = PartnerFilter(request.GET, queryset=selectors.partner_list(), request=request)
-        return export_rows(
-            rows=selectors.partner_export_rows(filterset.qs),
+        return filtered_export(
+            request,
+            filterset=PartnerFilter(
+                request.GET, queryset=selectors.partner_list(), request=request
+            ),
+            rows=selectors.partner_export_rows,
             columns=selectors.PARTNER_EXPORT_COLUMNS,
-            file_format=file_format,
-            filename=f"partners-{timezone.localdate().isoformat()}",
+            name="partners",
         )
 
 
@@ -204,17 +201,12 @@ class PartnerListExportView(RolePermissionRequiredMixin, View):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponseBase:
         partner = selectors.partner_get(pk=pk)
-        file_format = request.GET.get("file_format", "csv")
-        if file_format not in FILE_FORMATS:
-            return HttpResponse("Unknown export format: use csv or xlsx.", status=400)
-        filterset = self.listing.filterset(request, partner, request.GET)
-        if not filterset.is_valid():
-            return HttpResponse(filter_errors(filterset), status=400)
-        return export_rows(
-            rows=self.listing.rows(filterset.qs),
+        return filtered_export(
+            request,
+            filterset=self.listing.filterset(request, partner, request.GET),
+            rows=self.listing.rows,
             columns=self.listing.columns,
-            file_format=file_format,
-            filename=f"{self.listing.name}-partner-{partner.pk}-{timezone.localdate().isoformat()}",
+            name=f"{self.listing.name}-partner-{partner.pk}",
         )
 
 

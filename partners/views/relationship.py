@@ -22,7 +22,7 @@ from partnerhub.accounts.models import User
 from partnerhub.accounts.permissions import RolePermissionRequiredMixin
 from partnerhub.accounts.roles import Perm, Role
 from partners.access import PortalRequiredMixin, portal_partner
-from partners.exports import FILE_FORMATS, export_rows
+from partners.exports import filtered_export
 from partners.forms.agreements import apply_errors
 from partners.forms.relationship import (
     DisputeAssignForm,
@@ -122,26 +122,15 @@ class InteractionExportView(RolePermissionRequiredMixin, View):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponseBase:
         partner = _partner(pk)
-        file_format = request.GET.get("file_format", "csv")
-        if file_format not in FILE_FORMATS:
-            return HttpResponse("Unknown export format: use csv or xlsx.", status=400)
-        filterset = selectors.InteractionFilter(
-            request.GET, queryset=selectors.interactions_of_partner(partner), request=request
-        )
-        if not filterset.is_valid():
-            return HttpResponse(filter_errors(filterset), status=400)
-        return export_rows(
-            rows=selectors.interaction_export_rows(filterset.qs),
+        return filtered_export(
+            request,
+            filterset=selectors.InteractionFilter(
+                request.GET, queryset=selectors.interactions_of_partner(partner), request=request
+            ),
+            rows=selectors.interaction_export_rows,
             columns=selectors.INTERACTION_EXPORT_COLUMNS,
-            file_format=file_format,
-            filename=f"interactions-partner-{partner.pk}-{timezone.localdate().isoformat()}",
+            name=f"interactions-partner-{partner.pk}",
         )
-
-
-def filter_errors(filterset: Any) -> str:
-    return "Invalid filter: " + "; ".join(
-        f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items()
-    )
 
 
 class QuietPartnersView(RolePermissionRequiredMixin, ListView):
@@ -177,19 +166,14 @@ class QuietPartnersExportView(RolePermissionRequiredMixin, View):
     read_perm = Perm.PARTNERS_VIEW
 
     def get(self, request: HttpRequest) -> HttpResponseBase:
-        file_format = request.GET.get("file_format", "csv")
-        if file_format not in FILE_FORMATS:
-            return HttpResponse("Unknown export format: use csv or xlsx.", status=400)
-        filterset = selectors.QuietPartnerFilter(
-            request.GET, queryset=selectors.partners_quiet(), request=request
-        )
-        if not filterset.is_valid():
-            return HttpResponse(filter_errors(filterset), status=400)
-        return export_rows(
-            rows=selectors.quiet_export_rows(filterset.qs),
+        return filtered_export(
+            request,
+            filterset=selectors.QuietPartnerFilter(
+                request.GET, queryset=selectors.partners_quiet(), request=request
+            ),
+            rows=selectors.quiet_export_rows,
             columns=selectors.QUIET_EXPORT_COLUMNS,
-            file_format=file_format,
-            filename=f"quiet-partners-{timezone.localdate().isoformat()}",
+            name="quiet-partners",
         )
 
 
@@ -233,19 +217,14 @@ class DisputeExportView(RolePermissionRequiredMixin, View):
     read_perm = Perm.PARTNERS_VIEW
 
     def get(self, request: HttpRequest) -> HttpResponseBase:
-        file_format = request.GET.get("file_format", "csv")
-        if file_format not in FILE_FORMATS:
-            return HttpResponse("Unknown export format: use csv or xlsx.", status=400)
-        filterset = selectors.DisputeFilter(
-            request.GET, queryset=selectors.dispute_list(), request=request
-        )
-        if not filterset.is_valid():
-            return HttpResponse(filter_errors(filterset), status=400)
-        return export_rows(
-            rows=selectors.dispute_export_rows(filterset.qs),
+        return filtered_export(
+            request,
+            filterset=selectors.DisputeFilter(
+                request.GET, queryset=selectors.dispute_list(), request=request
+            ),
+            rows=selectors.dispute_export_rows,
             columns=selectors.DISPUTE_EXPORT_COLUMNS,
-            file_format=file_format,
-            filename=f"disputes-{timezone.localdate().isoformat()}",
+            name="disputes",
         )
 
 

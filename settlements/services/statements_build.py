@@ -31,8 +31,12 @@ from kpis.periods import Period
 from partnerhub.tenancy.context import require_current_tenant
 from partners.models import Partner
 from settlements.engine import Aggregate, Result, settle
-from settlements.models import SettlementRun, Statement, StatementLine
+from settlements.models import SettlementRun, Statement
 from settlements.selectors.plans import PartnerPlan, month_last_day, partner_plans_for_month
+from settlements.services.statements_write import (
+    statement_drafts_delete,
+    statement_drafts_insert,
+)
 
 REASON_NO_RULE = "no_rule_for_product"
 REASON_NO_FX = "missing_fx_rate"
@@ -283,11 +287,9 @@ def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> Chunk
         }
 
     kpi = _kpi_met(plans=plans, month=month)
-    Statement.objects.filter(
-        partner_id__in=ids, month=month, status=Statement.Status.DRAFT
-    ).delete()
-    statements: list[Statement] = []
-    line_rows: list[list[StatementLine]] = []
+    statement_drafts_delete(tenant_id=tenant.pk, month=month, partner_ids=ids)
+    statements: list[dict[str, Any]] = []
+    line_rows: list[list[dict[str, Any]]] = []
     for pid in ids:
         plan = plans[pid]
         if plan.version is None:
@@ -325,21 +327,18 @@ def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> Chunk
                 }
             )
         statements.append(
-            Statement(
-                tenant=tenant,
-                partner_id=pid,
-                month=month,
-                run=run,
-                plan_version=version,
-                currency=result.currency,
-                direction=result.direction,
-                basis_total=result.basis_total,
-                partner_share=result.partner_share,
-                csp_share=result.csp_share,
-                content_hash=_hash(result),
-                covered_imports=sorted(imports.get((pid, False), set())),
-                late_imports=sorted(imports.get((pid, True), set())),
-            )
+            {
+                "partner_id": pid,
+                "plan_version_id": version.pk,
+                "currency": result.currency,
+                "direction": result.direction,
+                "basis_total": result.basis_total,
+                "partner_share": result.partner_share,
+                "csp_share": result.csp_share,
+                "content_hash": _hash(result),
+                "covered_imports": sorted(imports.get((pid, False), set())),
+                "late_imports": sorted(imports.get((pid, True), set())),
+            }
         )
         usage_link = {
             "partner": pid,
@@ -348,17 +347,16 @@ def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> Chunk
         }
         line_rows.append(
             [
-                StatementLine(
-                    tenant=tenant,
-                    position=i,
-                    kind=line.kind,
-                    product_code=line.product_code,
-                    description=line.description[:300],
-                    basis_amount=line.basis_amount,
-                    quantity=line.quantity,
-                    record_count=line.record_count,
-                    amount=line.amount,
-                    trace={
+                {
+                    "position": i,
+                    "kind": line.kind,
+                    "product_code": line.product_code,
+                    "description": line.description[:300],
+                    "basis_amount": line.basis_amount,
+                    "quantity": line.quantity,
+                    "record_count": line.record_count,
+                    "amount": line.amount,
+                    "trace": {
                         **line.trace,
                         "plan_version_id": version.pk,
                         "plan_version_number": version.number,
@@ -367,17 +365,13 @@ def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> Chunk
                             "products": sorted(line.trace.get("products", {})),
                         },
                     },
-                )
+                }
                 for i, line in enumerate(result.lines, start=1)
             ]
         )
-    Statement.objects.bulk_create(statements)
-    lines: list[StatementLine] = []
-    for statement, group in zip(statements, line_rows, strict=True):
-        for line in group:
-            line.statement = statement
-            lines.append(line)
-    StatementLine.objects.bulk_create(lines)
+    statement_drafts_insert(
+        tenant_id=tenant.pk, month=month, run_id=run.pk, statements=statements, lines=line_rows
+    )
     # The last day of each month too: the rate of period_end plans.
     fx_days |= {(month_last_day(day.replace(day=1)), ccy) for day, ccy in fx_days}
     return ChunkResult(unsettled, sorted([d.isoformat(), c] for d, c in fx_days))

@@ -414,17 +414,7 @@ class AgreementViewSet(
                 value={
                     "number": 2,
                     "current": True,
-                    "terms": {
-                        "agreement_type": "revenue_share",
-                        "title": "Video bundle revenue share",
-                        "start_date": "2026-01-01",
-                        "end_date": "2027-12-31",
-                        "auto_renew": False,
-                        "notice_period_days": 90,
-                        "review_cadence": "quarterly",
-                        "next_review_date": "2026-12-31",
-                        "terms": "70/30 split of net revenue in EUR, settled monthly.",
-                    },
+                    "terms": {key: AGREEMENT_EXAMPLE[key] for key in services.TERM_FIELDS},
                     "reason": "Settlement currency and frequency agreed at the QBR.",
                     "created_by": "manager@demo.test",
                     "created_at": "2026-10-02T11:30:00Z",

@@ -34,7 +34,7 @@ from partnerhub.accounts.permissions import HasRolePermission
 from partnerhub.accounts.roles import Perm
 from partnerhub.core.api import ErrorSerializer, TenantScopedViewSet
 from partners.access import IsPortalUser, portal_partner
-from partners.api.examples import NOT_FOUND_EXAMPLE
+from partners.api.examples import DOCUMENT_EXAMPLE, NOT_FOUND_EXAMPLE
 from partners.models import (
     Agreement,
     ChangeRequest,
@@ -376,16 +376,7 @@ PORTAL_STEP_EXAMPLE = {
     "can_complete": True,
 }
 PORTAL_DOCUMENT_EXAMPLE = {
-    "id": 310,
-    "doc_type": "content_licence",
-    "title": "Content licence 2026",
-    "original_name": "streamwave-content-licence-2026.pdf",
-    "content_type": "application/pdf",
-    "size": 482113,
-    "sha256": "9f2c4e7a1b3d5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8",
-    "issued_on": "2026-01-15",
-    "expires_on": "2027-01-14",
-    "uploaded_at": "2026-11-18T09:12:00Z",
+    **{k: v for k, v in DOCUMENT_EXAMPLE.items() if k not in ("partner", "uploaded_by")},
     "download_url": "/api/v1/portal/documents/310/download/",
 }
 PORTAL_AGREEMENT_EXAMPLE = {

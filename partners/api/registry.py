@@ -15,7 +15,6 @@ from django.db.models import QuerySet
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, URLResolver, path, reverse
-from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -37,9 +36,8 @@ from partnerhub.accounts.models import User
 from partnerhub.accounts.permissions import request_role
 from partnerhub.accounts.roles import Perm, role_has_perm
 from partnerhub.core.api import ErrorSerializer, TenantPrimaryKeyRelatedField, TenantScopedViewSet
-from partners.api.examples import NOT_FOUND_EXAMPLE
+from partners.api.examples import DOCUMENT_EXAMPLE, NOT_FOUND_EXAMPLE
 from partners.api.exporting import export_response, export_schema
-from partners.exports import FILE_FORMATS, export_rows
 from partners.forms.registry import PartnerFilter
 from partners.models import (
     BankDetails,
@@ -411,21 +409,6 @@ CONTACT_REQUEST_EXAMPLE = {
     "is_primary": True,
 }
 CONTACT_EXAMPLE = {"id": 87, "partner": 42, **CONTACT_REQUEST_EXAMPLE}
-DOCUMENT_EXAMPLE = {
-    "id": 310,
-    "partner": 42,
-    "doc_type": "content_licence",
-    "title": "Content licence 2026",
-    "original_name": "streamwave-content-licence-2026.pdf",
-    "content_type": "application/pdf",
-    "size": 482113,
-    "sha256": "9f2c4e7a1b3d5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8",
-    "issued_on": "2026-01-15",
-    "expires_on": "2027-01-14",
-    "uploaded_by": "manager@demo.test",
-    "uploaded_at": "2026-11-18T09:12:00Z",
-    "download_url": "/api/v1/partners/42/documents/310/download/",
-}
 BANK_DETAILS_EXAMPLE = {
     "account_holder": "StreamWave Media GmbH",
     "iban": "DE89••••3000",
@@ -588,61 +571,24 @@ class PartnerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSco
     def partial_update(self, request: Request, pk: int) -> Response:
         return self._update(request, pk, partial=True)
 
-    @extend_schema(
+    @export_schema(
         summary="Export partners",
         description="The filtered list (same filters as the list) as CSV or XLSX.",
-        parameters=[
-            OpenApiParameter(
-                "file_format", OpenApiTypes.STR, enum=list(FILE_FORMATS), default="csv"
-            )
-        ],
-        responses={
-            (200, "text/csv"): OpenApiTypes.BINARY,
-            (
-                200,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ): OpenApiTypes.BINARY,
-            400: ErrorSerializer,
-        },
-        examples=[
-            OpenApiExample(
-                "CSV",
-                value=(
-                    "ID,Legal name,Trading name,Type,Tier,Status,Country,Registration number,"
-                    "Tax id,Website,Parent,Account owner,Risk level,Last contact,Tags,Created\r\n"
-                    "42,StreamWave Media GmbH,StreamWave,Content provider,Gold,Active,DE,"
-                    "HRB 123456,DE811234567,https://streamwave.example,,manager@demo.test,Medium,"
-                    '2026-11-20,"Consumer, Video",2026-06-12 10:15:00+00:00\r\n'
-                ),
-                media_type="text/csv",
-                response_only=True,
-            ),
-            OpenApiExample(
-                "Unknown format",
-                value={
-                    "error": {
-                        "status": 400,
-                        "code": "invalid",
-                        "message": "The request has invalid fields.",
-                        "details": {"file_format": ["Use csv or xlsx."]},
-                    }
-                },
-                response_only=True,
-                status_codes=["400"],
-            ),
-        ],
+        example_csv=(
+            "ID,Legal name,Trading name,Type,Tier,Status,Country,Registration number,"
+            "Tax id,Website,Parent,Account owner,Risk level,Last contact,Tags,Created\r\n"
+            "42,StreamWave Media GmbH,StreamWave,Content provider,Gold,Active,DE,"
+            "HRB 123456,DE811234567,https://streamwave.example,,manager@demo.test,Medium,"
+            '2026-11-20,"Consumer, Video",2026-06-12 10:15:00+00:00\r\n'
+        ),
     )
     @action(detail=False, methods=["get"], url_path="export")
     def export(self, request: Request) -> Any:
-        file_format = request.query_params.get("file_format", "csv")
-        if file_format not in FILE_FORMATS:
-            raise serializers.ValidationError({"file_format": ["Use csv or xlsx."]})
-        partners = self.filter_queryset(self.get_queryset())
-        return export_rows(
-            rows=selectors.partner_export_rows(partners),
+        return export_response(
+            request,
+            rows=selectors.partner_export_rows(self.filter_queryset(self.get_queryset())),
             columns=selectors.PARTNER_EXPORT_COLUMNS,
-            file_format=file_format,
-            filename=f"partners-{timezone.localdate().isoformat()}",
+            name="partners",
         )
 
 

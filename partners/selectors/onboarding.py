@@ -25,7 +25,7 @@ from partners.models import (
     RiskAssessment,
     StatusTransition,
 )
-from partners.selectors.registry import staff_users
+from partners.selectors.registry import OwnedPartnerFilterSet, staff_users
 from partners.services.onboarding import PIPELINE, STEP_DONE_STATES
 
 SECONDS_PER_DAY = Decimal(86400)
@@ -186,7 +186,7 @@ def pipeline_partners(
     return partners
 
 
-class PipelineFilter(django_filters.FilterSet):
+class PipelineFilter(OwnedPartnerFilterSet):
     """Filters of the pipeline's partners: the API list and the exports (the page's own form
     sends the same names: ``partner_type``, ``owner``, ``mine``)."""
 
@@ -203,13 +203,6 @@ class PipelineFilter(django_filters.FilterSet):
     class Meta:
         model = Partner
         fields = ["partner_type", "owner", "mine"]
-
-    def filter_mine(
-        self, queryset: QuerySet[Partner], name: str, value: bool | None
-    ) -> QuerySet[Partner]:
-        if not value or self.request is None:
-            return queryset
-        return queryset.filter(account_owner_id=self.request.user.pk)
 
 
 PIPELINE_EXPORT_COLUMNS = [

@@ -259,6 +259,17 @@ def staff_users() -> QuerySet[User]:
     )
 
 
+class OwnedPartnerFilterSet(django_filters.FilterSet):
+    """Base of partner lists with a ``mine`` filter: only partners the requesting user owns."""
+
+    def filter_mine(
+        self, queryset: QuerySet[Partner], name: str, value: bool | None
+    ) -> QuerySet[Partner]:
+        if not value or self.request is None:
+            return queryset
+        return queryset.filter(account_owner_id=self.request.user.pk)
+
+
 def _partner_count(field: str) -> Coalesce:
     counts = (
         Partner.objects.filter(**{field: OuterRef("pk")})

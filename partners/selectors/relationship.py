@@ -25,7 +25,7 @@ from partners.models import (
     PartnerStatus,
     ProgramSettings,
 )
-from partners.selectors.registry import staff_users
+from partners.selectors.registry import OwnedPartnerFilterSet, staff_users
 
 OPEN_DISPUTE = (DisputeStatus.OPEN, DisputeStatus.INVESTIGATING)
 
@@ -117,7 +117,7 @@ def days_quiet(partner: Partner, today: date) -> int | None:
     return (today - since).days if since else None
 
 
-class QuietPartnerFilter(django_filters.FilterSet):
+class QuietPartnerFilter(OwnedPartnerFilterSet):
     """Filters of the quiet partners list: its page, the API and the exports alike."""
 
     account_owner = django_filters.ModelChoiceFilter(
@@ -130,13 +130,6 @@ class QuietPartnerFilter(django_filters.FilterSet):
     class Meta:
         model = Partner
         fields = ["account_owner", "mine"]
-
-    def filter_mine(
-        self, queryset: QuerySet[Partner], name: str, value: bool | None
-    ) -> QuerySet[Partner]:
-        if not value or self.request is None:
-            return queryset
-        return queryset.filter(account_owner_id=self.request.user.pk)
 
 
 QUIET_EXPORT_COLUMNS = [

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_htmx",
+    "csp",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -70,6 +71,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "partnerhub.tenancy.middleware.TenantMiddleware",
     "partnerhub.audit.middleware.AuditActorMiddleware",
@@ -307,6 +310,30 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): scripts only from our own static files, never inline;
+# styles may be inline (progress bars set their width). Data URLs for images: the 2FA QR code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Rate limits (django-ratelimit, counters in the Redis cache) on the anonymous forms that send
+# email or create rows; login has django-axes, the token endpoint a DRF throttle.
+RATELIMIT_VIEW = "partnerhub.core.views.rate_limited"
+RATELIMIT_PASSWORD_RESET = env.str("RATELIMIT_PASSWORD_RESET", default="5/h")
+RATELIMIT_APPLY = env.str("RATELIMIT_APPLY", default="10/h")
+if PROXY_COUNT:
+    RATELIMIT_IP_META_KEY = "partnerhub.core.views.client_ip"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -8,6 +8,7 @@ from typing import Any
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
@@ -17,11 +18,13 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import devices_for_user
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_ratelimit.decorators import ratelimit
 
 from partnerhub.accounts.forms import (
     EmailAuthenticationForm,
@@ -127,3 +130,11 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         "secret": base64.b32encode(device.bin_key).decode(),
     }
     return render(request, "accounts/two_factor.html", context)
+
+
+@method_decorator(
+    ratelimit(key="ip", rate=settings.RATELIMIT_PASSWORD_RESET, method="POST", block=True),
+    name="post",
+)
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, rate-limited per client address: each request sends an email."""

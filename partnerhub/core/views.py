@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponseBase
-from django.shortcuts import redirect
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.generic import TemplateView
 
@@ -83,3 +84,23 @@ class DashboardView(RolePermissionRequiredMixin, TemplateView):
                 )
         context["cards"] = cards
         return context
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address behind ``PARTNERHUB_PROXY_COUNT`` trusted reverse proxies.
+
+    Each proxy appends the address it received the request from to X-Forwarded-For, so the
+    client is the entry that many places from the right; anything left of it is client-supplied.
+    """
+    forwarded = [
+        part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part
+    ]
+    count = settings.PROXY_COUNT
+    if count and len(forwarded) >= count:
+        return forwarded[-count]
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Answer of a rate-limited form (django-ratelimit): 429 with a page that says to wait."""
+    return render(request, "core/rate_limited.html", status=429)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.core.exceptions import ValidationError
@@ -16,8 +17,10 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, URLResolver, path
+from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.generic import TemplateView
+from django_ratelimit.decorators import ratelimit
 
 from partnerhub.accounts.models import User
 from partnerhub.tenancy.context import tenant_context
@@ -76,8 +79,11 @@ class PublicTenantView(View):
         self.request.session[SESSION_KEY] = self.tenant.pk
 
 
+@method_decorator(
+    ratelimit(key="ip", rate=settings.RATELIMIT_APPLY, method="POST", block=True), name="post"
+)
 class ApplyView(PublicTenantView):
-    """The 'become a partner' form of a tenant."""
+    """The 'become a partner' form of a tenant (rate-limited per client address)."""
 
     def get(self, request: HttpRequest, tenant_slug: str) -> HttpResponse:
         return self.render("apply.html", {"form": ApplicationForm()})

@@ -70,6 +70,8 @@ def ensure_postgres() -> dict[str, str]:
             "owner_password=",
             "-v",
             "app_password=",
+            "-v",
+            "backup_password=",
             "-d",
             superuser,
             "-f",

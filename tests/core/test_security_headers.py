@@ -103,3 +103,14 @@ def test_client_address_behind_one_proxy_is_the_rightmost_forwarded_entry() -> N
 def test_client_address_without_proxies_is_the_socket_peer() -> None:
     request = RequestFactory().get("/", HTTP_X_FORWARDED_FOR="6.6.6.6", REMOTE_ADDR="10.0.0.1")
     assert client_ip(request) == "10.0.0.1"
+
+
+def test_forms_refuse_a_post_without_the_csrf_token(personas: Personas) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(personas.a_manager)
+    assert client.post("/accounts/tenant/switch/", {"tenant": "alpha"}).status_code == 403
+    anonymous = Client(enforce_csrf_checks=True)
+    assert anonymous.post("/apply/alpha/", {}).status_code == 403
+    assert (
+        anonymous.post("/accounts/password/reset/", {"email": "x@example.test"}).status_code == 403
+    )

@@ -1,4 +1,4 @@
-"""Celery tasks of the settlements app (usage imports, exports). Thin: ids in, a service call, no logic.
+"""Celery tasks of the settlements app (usage imports, exports). Thin: ids in, a service call.
 
 The settlement-run tasks live in ``settlements/run_tasks.py``.
 """

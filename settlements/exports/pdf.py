@@ -8,6 +8,7 @@ paragraph markup.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -48,7 +49,9 @@ def _styles() -> dict[str, ParagraphStyle]:
     return {
         "body": body,
         "small": ParagraphStyle("ph-small", parent=body, fontSize=7, leading=9),
-        "title": ParagraphStyle("ph-title", parent=body, fontName=FONT_BOLD, fontSize=15, leading=19),
+        "title": ParagraphStyle(
+            "ph-title", parent=body, fontName=FONT_BOLD, fontSize=15, leading=19
+        ),
         "h2": ParagraphStyle("ph-h2", parent=body, fontName=FONT_BOLD, fontSize=11, leading=15),
     }
 
@@ -64,7 +67,7 @@ def _money(amount: object, currency: str) -> str:
         return f"{amount} {currency}"
 
 
-def _table(rows: list[list[object]], widths: list[float], numeric_from: int) -> Table:
+def _table(rows: Sequence[Sequence[object]], widths: list[float], numeric_from: int) -> Table:
     table = Table(rows, colWidths=widths, repeatRows=1)
     table.setStyle(
         TableStyle(
@@ -136,7 +139,9 @@ def statement_pdf(statement: Statement, *, tenant: Tenant) -> bytes:
     usage_lines = [ln for ln in lines if ln.kind in USAGE_KINDS]
     adjustments = [ln for ln in lines if ln.kind not in USAGE_KINDS]
     story.append(_p("Lines", "h2"))
-    rows: list[list[object]] = [["#", "Description", "Product", "Basis", "Rate", "Records", "Amount"]]
+    rows: list[list[object]] = [
+        ["#", "Description", "Product", "Basis", "Rate", "Records", "Amount"]
+    ]
     for line in usage_lines:
         rule_type, rate, unit = line_rate(line)
         if rate is not None:
@@ -194,7 +199,7 @@ def statement_pdf(statement: Statement, *, tenant: Tenant) -> bytes:
             "small",
         )
     )
-    doc.build(story)  # type: ignore[arg-type]
+    doc.build(story)
     return buffer.getvalue()
 
 

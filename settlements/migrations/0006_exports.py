@@ -2,65 +2,237 @@
 
 import django.core.validators
 import django.db.models.deletion
-import settlements.models.exports
 from django.conf import settings
 from django.db import migrations, models
 
+import settlements.models.exports
+
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('partners', '0002_agreements_review'),
-        ('settlements', '0004_chunk_fx_days'),
-        ('tenancy', '0003_tenant_address'),
+        ("partners", "0002_agreements_review"),
+        ("settlements", "0004_chunk_fx_days"),
+        ("tenancy", "0003_tenant_address"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='JournalSettings',
+            name="JournalSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('partner_payable_account', models.CharField(default='2100', help_text='Credited with what the CSP owes partners (payable statements).', max_length=40, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9._:/-]{0,39}$', 'Use an account number of letters, digits and . _ : / - (at most 40 characters).')])),
-                ('partner_receivable_account', models.CharField(default='1200', help_text='Debited with what partners owe the CSP (receivable statements).', max_length=40, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9._:/-]{0,39}$', 'Use an account number of letters, digits and . _ : / - (at most 40 characters).')])),
-                ('revenue_share_expense_account', models.CharField(default='6100', help_text="Debited with the partners' shares of payable statements.", max_length=40, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9._:/-]{0,39}$', 'Use an account number of letters, digits and . _ : / - (at most 40 characters).')])),
-                ('revenue_share_income_account', models.CharField(default='4100', help_text="Credited with the CSP's income from receivable statements.", max_length=40, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9._:/-]{0,39}$', 'Use an account number of letters, digits and . _ : / - (at most 40 characters).')])),
-                ('journal_code', models.CharField(default='RS', help_text='The ERP journal the entries go to.', max_length=20, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9._:/-]{0,39}$', 'Use an account number of letters, digits and . _ : / - (at most 40 characters).')])),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('tenant', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.tenant')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "partner_payable_account",
+                    models.CharField(
+                        default="2100",
+                        help_text="Credited with what the CSP owes partners (payable statements).",
+                        max_length=40,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,39}$",
+                                "Use an account number of letters, digits and . _ : / - (at most 40 characters).",
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "partner_receivable_account",
+                    models.CharField(
+                        default="1200",
+                        help_text="Debited with what partners owe the CSP (receivable statements).",
+                        max_length=40,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,39}$",
+                                "Use an account number of letters, digits and . _ : / - (at most 40 characters).",
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "revenue_share_expense_account",
+                    models.CharField(
+                        default="6100",
+                        help_text="Debited with the partners' shares of payable statements.",
+                        max_length=40,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,39}$",
+                                "Use an account number of letters, digits and . _ : / - (at most 40 characters).",
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "revenue_share_income_account",
+                    models.CharField(
+                        default="4100",
+                        help_text="Credited with the CSP's income from receivable statements.",
+                        max_length=40,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,39}$",
+                                "Use an account number of letters, digits and . _ : / - (at most 40 characters).",
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "journal_code",
+                    models.CharField(
+                        default="RS",
+                        help_text="The ERP journal the entries go to.",
+                        max_length=20,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,39}$",
+                                "Use an account number of letters, digits and . _ : / - (at most 40 characters).",
+                            )
+                        ],
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tenancy.tenant",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'journal settings',
-                'constraints': [models.UniqueConstraint(fields=('tenant',), name='journalsettings_tenant')],
+                "verbose_name_plural": "journal settings",
+                "constraints": [
+                    models.UniqueConstraint(fields=("tenant",), name="journalsettings_tenant")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SettlementExport',
+            name="SettlementExport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('statements', 'Statements'), ('lines', 'Statement lines'), ('journal', 'Journal (GL entries)'), ('pdf_zip', 'PDF statements (ZIP)')], max_length=12)),
-                ('file_format', models.CharField(choices=[('csv', 'CSV'), ('xlsx', 'XLSX'), ('zip', 'ZIP of PDFs')], max_length=4)),
-                ('month', models.DateField(help_text='First day of the exported month.')),
-                ('filters', models.JSONField(blank=True, default=dict)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=8)),
-                ('progress', models.PositiveSmallIntegerField(default=0, help_text='Percent done.')),
-                ('statements_total', models.PositiveIntegerField(default=0)),
-                ('statements_done', models.PositiveIntegerField(default=0)),
-                ('rows_written', models.PositiveIntegerField(default=0)),
-                ('file', models.FileField(blank=True, max_length=255, upload_to=settlements.models.exports.export_path)),
-                ('file_name', models.CharField(blank=True, max_length=200)),
-                ('size', models.PositiveBigIntegerField(default=0)),
-                ('error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('partner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='partners.partner')),
-                ('tenant', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("statements", "Statements"),
+                            ("lines", "Statement lines"),
+                            ("journal", "Journal (GL entries)"),
+                            ("pdf_zip", "PDF statements (ZIP)"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "file_format",
+                    models.CharField(
+                        choices=[("csv", "CSV"), ("xlsx", "XLSX"), ("zip", "ZIP of PDFs")],
+                        max_length=4,
+                    ),
+                ),
+                ("month", models.DateField(help_text="First day of the exported month.")),
+                ("filters", models.JSONField(blank=True, default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "progress",
+                    models.PositiveSmallIntegerField(default=0, help_text="Percent done."),
+                ),
+                ("statements_total", models.PositiveIntegerField(default=0)),
+                ("statements_done", models.PositiveIntegerField(default=0)),
+                ("rows_written", models.PositiveIntegerField(default=0)),
+                (
+                    "file",
+                    models.FileField(
+                        blank=True, max_length=255, upload_to=settlements.models.exports.export_path
+                    ),
+                ),
+                ("file_name", models.CharField(blank=True, max_length=200)),
+                ("size", models.PositiveBigIntegerField(default=0)),
+                ("error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="partners.partner",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('progress__lte', 100)), name='settlementexport_progress'), models.CheckConstraint(condition=models.Q(models.Q(('file_format', 'zip'), ('kind', 'pdf_zip')), models.Q(models.Q(('kind', 'pdf_zip'), _negated=True), ('file_format__in', ['csv', 'xlsx'])), _connector='OR'), name='settlementexport_kind_format')],
+                "ordering": ["-created_at", "-id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("progress__lte", 100)), name="settlementexport_progress"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("file_format", "zip"), ("kind", "pdf_zip")),
+                            models.Q(
+                                models.Q(("kind", "pdf_zip"), _negated=True),
+                                ("file_format__in", ["csv", "xlsx"]),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="settlementexport_kind_format",
+                    ),
+                ],
             },
         ),
     ]

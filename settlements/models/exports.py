@@ -21,23 +21,33 @@ class JournalSettings(TenantModel):
     """The general-ledger accounts the journal export books statements on (one row per tenant)."""
 
     partner_payable_account = models.CharField(
-        max_length=40, default="2100", validators=[account_validator],
+        max_length=40,
+        default="2100",
+        validators=[account_validator],
         help_text="Credited with what the CSP owes partners (payable statements).",
     )
     partner_receivable_account = models.CharField(
-        max_length=40, default="1200", validators=[account_validator],
+        max_length=40,
+        default="1200",
+        validators=[account_validator],
         help_text="Debited with what partners owe the CSP (receivable statements).",
     )
     revenue_share_expense_account = models.CharField(
-        max_length=40, default="6100", validators=[account_validator],
+        max_length=40,
+        default="6100",
+        validators=[account_validator],
         help_text="Debited with the partners' shares of payable statements.",
     )
     revenue_share_income_account = models.CharField(
-        max_length=40, default="4100", validators=[account_validator],
+        max_length=40,
+        default="4100",
+        validators=[account_validator],
         help_text="Credited with the CSP's income from receivable statements.",
     )
     journal_code = models.CharField(
-        max_length=20, default="RS", validators=[account_validator],
+        max_length=20,
+        default="RS",
+        validators=[account_validator],
         help_text="The ERP journal the entries go to.",
     )
     updated_by = models.ForeignKey(

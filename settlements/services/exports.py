@@ -163,7 +163,9 @@ def settlement_export_run(*, tenant: Tenant, export_id: int) -> SettlementExport
             export = SettlementExport.objects.select_for_update().get(pk=export_id)
             if export.file:
                 export.file.delete(save=False)
-            name = export_file_name(kind=export.kind, file_format=export.file_format, month=export.month)
+            name = export_file_name(
+                kind=export.kind, file_format=export.file_format, month=export.month
+            )
             export.file.save(name, File(out), save=False)
             export.file_name = name
             export.size = export.file.size
@@ -181,7 +183,9 @@ def settlement_export_fail(*, tenant: Tenant, export_id: int, error: str) -> Non
     with tenant_context(tenant):
         SettlementExport.objects.filter(pk=export_id).exclude(
             status=SettlementExport.Status.DONE
-        ).update(status=SettlementExport.Status.FAILED, error=error[:2000], finished_at=timezone.now())
+        ).update(
+            status=SettlementExport.Status.FAILED, error=error[:2000], finished_at=timezone.now()
+        )
 
 
 def export_build_now(
@@ -191,9 +195,7 @@ def export_build_now(
     statements. Callers check the size first (``SETTLEMENT_EXPORT_SYNC_LIMIT``)."""
     export_options_check(kind=kind, file_format=file_format)
     cleaned = export_filters_clean(filters)
-    ids = list(
-        statement_export_queryset(month=month, filters=cleaned).values_list("pk", flat=True)
-    )
+    ids = list(statement_export_queryset(month=month, filters=cleaned).values_list("pk", flat=True))
     writer = ExportWriter(
         out,
         kind=kind,

@@ -208,9 +208,7 @@ class JournalSettingsView(RolePermissionRequiredMixin, View):
                 user=_user(request),
                 **{name: accounts.cleaned_data[name] for name in services.JOURNAL_ACCOUNT_FIELDS},
             )
-            tenant_letterhead_update(
-                tenant=require_current_tenant(), **letterhead.cleaned_data
-            )
+            tenant_letterhead_update(tenant=require_current_tenant(), **letterhead.cleaned_data)
         except ValidationError as exc:
             accounts.add_error(None, exc)
             return self._render(request, accounts, letterhead, status=400)

@@ -26,7 +26,9 @@ from settlements.models import SettlementExport, Statement
 
 class _PortalStatementView(PortalRequiredMixin, View):
     def statement(self, pk: int) -> Statement:
-        visible = Statement.objects.filter(partner=self.partner, status__in=PARTNER_VISIBLE_STATUSES)
+        visible = Statement.objects.filter(
+            partner=self.partner, status__in=PARTNER_VISIBLE_STATUSES
+        )
         found = get_object_or_404(visible.only("pk"), pk=pk)
         return statements_for_export(ids=[found.pk], with_lines=True)[0]
 

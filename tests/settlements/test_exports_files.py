@@ -11,8 +11,8 @@ from pypdf import PdfReader
 
 from partnerhub.tenancy.context import tenant_context
 from partnerhub.tenancy.services import tenant_letterhead_update
-from settlements.exports.pdf import statement_pdf
 from settlements.exports.filters import statements_for_export
+from settlements.exports.pdf import statement_pdf
 from settlements.models import SettlementExport, Statement
 from settlements.services.exports import settlement_export_create
 from settlements.tasks import settlement_export_build
@@ -77,9 +77,7 @@ def test_staff_pdf_download_and_zip_of_a_months_pdfs(personas):
 
 @override_settings(SETTLEMENT_EXPORT_BATCH_SIZE=1)
 @pytest.mark.parametrize(("kind", "file_format"), [("lines", "xlsx"), ("pdf_zip", "zip")])
-def test_export_task_reports_progress_and_stores_a_downloadable_file(
-    personas, kind, file_format
-):
+def test_export_task_reports_progress_and_stores_a_downloadable_file(personas, kind, file_format):
     with tenant_context(personas.tenant_a):
         make_statement(personas.a_partner)
         make_statement(personas.a_other_partner, status=Statement.Status.DRAFT)
@@ -120,7 +118,10 @@ def test_failed_export_records_its_error(personas, monkeypatch):
     with tenant_context(personas.tenant_a):
         export.refresh_from_db()
     assert export.status == SettlementExport.Status.FAILED and "disk full" in export.error
-    assert login(personas.a_finance).get(f"/settlements/exports/{export.pk}/download/").status_code == 404
+    assert (
+        login(personas.a_finance).get(f"/settlements/exports/{export.pk}/download/").status_code
+        == 404
+    )
 
 
 def test_another_tenants_export_is_a_404_on_pages_and_api(personas):
@@ -131,7 +132,10 @@ def test_another_tenants_export_is_a_404_on_pages_and_api(personas):
         )
     settlement_export_build(personas.tenant_b.pk, b_export.pk)
     client = login(personas.a_finance)
-    for url in (f"/settlements/exports/{b_export.pk}/", f"/settlements/exports/{b_export.pk}/download/"):
+    for url in (
+        f"/settlements/exports/{b_export.pk}/",
+        f"/settlements/exports/{b_export.pk}/download/",
+    ):
         assert client.get(url).status_code == 404
     api = bearer(personas.a_finance, personas.tenant_a)
     for url in (

@@ -13,7 +13,9 @@ from tests.conftest import bearer, login
 from tests.settlements.export_helpers import OCTOBER, make_statement
 
 
-def test_api_creates_polls_and_downloads_an_export(personas, monkeypatch, django_capture_on_commit_callbacks):
+def test_api_creates_polls_and_downloads_an_export(
+    personas, monkeypatch, django_capture_on_commit_callbacks
+):
     queued: list[tuple[int, int]] = []
     monkeypatch.setattr(settlement_export_build, "delay", lambda *args: queued.append(args))
     with tenant_context(personas.tenant_a):
@@ -40,7 +42,9 @@ def test_api_creates_polls_and_downloads_an_export(personas, monkeypatch, django
     polled = api.get(f"/api/v1/settlements/exports/{body['id']}/").json()
     assert polled["status"] == "done" and polled["progress"] == 100
     download = api.get(polled["download_url"])
-    rows = list(csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode("utf-8-sig"))))
+    rows = list(
+        csv.DictReader(io.StringIO(b"".join(download.streaming_content).decode("utf-8-sig")))
+    )
     assert [r["currency"] for r in rows] == ["USD"]
 
 
@@ -49,11 +53,29 @@ def test_api_refuses_bad_exports_naming_the_problem(personas):
     cases = [
         ({"kind": "pdf_zip", "file_format": "csv", "month": "2026-10"}, "file_format"),
         ({"kind": "statements", "file_format": "csv", "month": "2026-13"}, "month"),
-        ({"kind": "statements", "file_format": "csv", "month": "2026-10", "filters": {"currency": "EURO"}}, "currency"),
-        ({"kind": "journal", "file_format": "csv", "month": "2026-10", "filters": {"currency": "XYZ"}}, "currency"),
+        (
+            {
+                "kind": "statements",
+                "file_format": "csv",
+                "month": "2026-10",
+                "filters": {"currency": "EURO"},
+            },
+            "currency",
+        ),
+        (
+            {
+                "kind": "journal",
+                "file_format": "csv",
+                "month": "2026-10",
+                "filters": {"currency": "XYZ"},
+            },
+            "currency",
+        ),
     ]
     for payload, field in cases:
-        response = api.post("/api/v1/settlements/exports/", payload, content_type="application/json")
+        response = api.post(
+            "/api/v1/settlements/exports/", payload, content_type="application/json"
+        )
         assert response.status_code == 400, payload
         assert field in response.content.decode(), response.content
     with tenant_context(personas.tenant_a):
@@ -77,13 +99,17 @@ def test_export_pages_create_list_and_poll(personas, monkeypatch, django_assert_
     with tenant_context(personas.tenant_a):
         export = SettlementExport.objects.get()
     assert export.filters == {"status": ["approved"]} and export.created_by == personas.a_viewer
-    bad = viewer.post("/settlements/exports/new/", {"kind": "pdf_zip", "file_format": "xlsx", "month": "2026-10"})
+    bad = viewer.post(
+        "/settlements/exports/new/", {"kind": "pdf_zip", "file_format": "xlsx", "month": "2026-10"}
+    )
     assert bad.status_code == 400 and "zip" in bad.content.decode()
     fragment = viewer.get(f"/settlements/exports/{export.pk}/", headers={"HX-Request": "true"})
     assert b'hx-trigger="every 2s"' in fragment.content and b"<html" not in fragment.content
     for _ in range(3):
         with tenant_context(personas.tenant_a):
-            settlement_export_create(kind="statements", file_format="csv", month=OCTOBER, enqueue=False)
+            settlement_export_create(
+                kind="statements", file_format="csv", month=OCTOBER, enqueue=False
+            )
     with django_assert_max_num_queries(12):
         page = viewer.get("/settlements/exports/")
     assert page.content.decode().count("/settlements/exports/") >= 4
@@ -123,13 +149,17 @@ def test_journal_settings_page_and_api_for_finance_only(personas):
     assert personas.tenant_a.address == "Street 1\nBerlin"
     assert login(personas.a_viewer).get("/settlements/journal-settings/").status_code == 403
     api = bearer(personas.a_admin, personas.tenant_a)
-    assert api.get("/api/v1/settlements/journal-settings/").json()["partner_payable_account"] == "2000"
+    assert (
+        api.get("/api/v1/settlements/journal-settings/").json()["partner_payable_account"] == "2000"
+    )
     response = api.patch(
         "/api/v1/settlements/journal-settings/",
         {"revenue_share_income_account": "4 000 ="},
         content_type="application/json",
     )
-    assert response.status_code == 400 and "revenue_share_income_account" in response.content.decode()
+    assert (
+        response.status_code == 400 and "revenue_share_income_account" in response.content.decode()
+    )
     response = api.patch(
         "/api/v1/settlements/journal-settings/",
         {"revenue_share_income_account": "4010"},
@@ -138,7 +168,10 @@ def test_journal_settings_page_and_api_for_finance_only(personas):
     assert response.status_code == 200
     with tenant_context(personas.tenant_a):
         journal = JournalSettings.objects.get()
-    assert (journal.revenue_share_income_account, journal.partner_payable_account) == ("4010", "2000")
+    assert (journal.revenue_share_income_account, journal.partner_payable_account) == (
+        "4010",
+        "2000",
+    )
     viewer_api = bearer(personas.a_viewer, personas.tenant_a)
     assert viewer_api.get("/api/v1/settlements/journal-settings/").status_code == 403
     with tenant_context(personas.tenant_b):

@@ -136,9 +136,7 @@ def test_journal_balances_per_currency_on_the_tenants_accounts(personas, as_tena
     assert set(_balances(rows)) == {"EUR", "USD"}
 
 
-def test_journal_books_a_negative_share_on_swapped_sides_and_still_balances(
-    personas, as_tenant_a
-):
+def test_journal_books_a_negative_share_on_swapped_sides_and_still_balances(personas, as_tenant_a):
     make_statement(personas.a_partner, share="-40.00", adjustment="-340.00")
     make_statement(personas.a_other_partner, share="-5.00", direction="receivable")
     rows = read_csv(build("journal", "csv"))
@@ -165,3 +163,21 @@ def test_zero_statements_make_no_journal_rows_and_other_tenants_are_absent(perso
         assert [r["partner_name"] for r in read_csv(build("statements", "csv"))] == [
             "Acme Content Ltd"
         ]
+
+
+def test_docs_list_every_column_of_every_export_in_order():
+    from pathlib import Path
+
+    text = Path(__file__).resolve().parents[2].joinpath("docs/settlement-exports.md").read_text()
+    for title, columns in (
+        ("### `statements`", STATEMENT_COLUMNS),
+        ("### `lines`", LINE_COLUMNS),
+        ("### `journal`", JOURNAL_COLUMNS),
+    ):
+        section = text.split(title, 1)[1].split("\n### ", 1)[0]
+        documented = [
+            line.split("|")[1].strip().strip("`")
+            for line in section.splitlines()
+            if line.startswith("| `")
+        ]
+        assert documented == list(columns), title

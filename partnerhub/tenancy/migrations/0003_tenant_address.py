@@ -4,25 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tenancy', '0002_alter_membership_role'),
+        ("tenancy", "0002_alter_membership_role"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='tenant',
-            name='address',
-            field=models.TextField(blank=True, help_text='Postal address, one line per row.'),
+            model_name="tenant",
+            name="address",
+            field=models.TextField(blank=True, help_text="Postal address, one line per row."),
         ),
         migrations.AddField(
-            model_name='tenant',
-            name='legal_name',
-            field=models.CharField(blank=True, help_text='Defaults to the name.', max_length=200),
+            model_name="tenant",
+            name="legal_name",
+            field=models.CharField(blank=True, help_text="Defaults to the name.", max_length=200),
         ),
         migrations.AddField(
-            model_name='tenant',
-            name='tax_id',
-            field=models.CharField(blank=True, help_text='VAT or tax number.', max_length=64),
+            model_name="tenant",
+            name="tax_id",
+            field=models.CharField(blank=True, help_text="VAT or tax number.", max_length=64),
         ),
     ]

@@ -20,6 +20,12 @@ from tests.conftest import bearer, login
 from tests.settlements.export_helpers import OCTOBER, make_statement
 
 
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path) -> None:
+    """Export files go to a temporary folder, not the worktree's media."""
+    settings.MEDIA_ROOT = tmp_path
+
+
 def pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 

@@ -5,12 +5,20 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 from partnerhub.tenancy.context import tenant_context
 from settlements.models import JournalSettings, SettlementExport
 from settlements.services.exports import settlement_export_create
 from settlements.tasks import settlement_export_build
 from tests.conftest import bearer, login
 from tests.settlements.export_helpers import OCTOBER, make_statement
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path) -> None:
+    """Export files go to a temporary folder, not the worktree's media."""
+    settings.MEDIA_ROOT = tmp_path
 
 
 def test_api_creates_polls_and_downloads_an_export(
@@ -82,7 +90,7 @@ def test_api_refuses_bad_exports_naming_the_problem(personas):
         assert not SettlementExport.objects.exists()
 
 
-def test_export_pages_create_list_and_poll(personas, monkeypatch, django_assert_max_num_queries):
+def test_export_pages_create_list_and_poll(personas, monkeypatch, django_assert_num_queries):
     monkeypatch.setattr(settlement_export_build, "delay", lambda *args: None)
     with tenant_context(personas.tenant_a):
         make_statement(personas.a_partner)
@@ -110,7 +118,8 @@ def test_export_pages_create_list_and_poll(personas, monkeypatch, django_assert_
             settlement_export_create(
                 kind="statements", file_format="csv", month=OCTOBER, enqueue=False
             )
-    with django_assert_max_num_queries(12):
+    # Constant whatever the number of exports (pinned with 1 and with 4 rows).
+    with django_assert_num_queries(8):
         page = viewer.get("/settlements/exports/")
     assert page.content.decode().count("/settlements/exports/") >= 4
     assert "Journal (GL entries)" not in page.content.decode()  # tenant B's export
@@ -176,3 +185,22 @@ def test_journal_settings_page_and_api_for_finance_only(personas):
     assert viewer_api.get("/api/v1/settlements/journal-settings/").status_code == 403
     with tenant_context(personas.tenant_b):
         assert not JournalSettings.objects.exists()
+
+
+def test_api_list_runs_a_constant_number_of_queries(personas, django_assert_num_queries):
+    api = bearer(personas.a_finance, personas.tenant_a)
+    api.get("/api/v1/settlements/exports/")  # the token's first use is recorded once
+    for count in (1, 5):
+        with tenant_context(personas.tenant_a):
+            for _ in range(count):
+                settlement_export_create(
+                    kind="statements", file_format="csv", month=OCTOBER, enqueue=False
+                )
+        with django_assert_num_queries(12):
+            response = api.get("/api/v1/settlements/exports/")
+        assert response.status_code == 200
+    with tenant_context(personas.tenant_b):
+        settlement_export_create(kind="journal", file_format="csv", month=OCTOBER, enqueue=False)
+    body = api.get("/api/v1/settlements/exports/").json()
+    results = body["results"] if isinstance(body, dict) else body
+    assert len(results) == 6 and {r["kind"] for r in results} == {"statements"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from django.template.loader import render_to_string
 from pypdf import PdfReader
 
@@ -14,6 +15,12 @@ from settlements.models import Statement
 from settlements.services.exports import settlement_export_create, settlement_export_run
 from tests.conftest import login
 from tests.settlements.export_helpers import OCTOBER, make_statement
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path) -> None:
+    """Export files go to a temporary folder, not the worktree's media."""
+    settings.MEDIA_ROOT = tmp_path
 
 
 def test_partner_downloads_its_approved_statement_as_pdf_and_csv(personas):

@@ -53,6 +53,10 @@ def export_filters_clean(data: Mapping[str, Any] | None) -> dict[str, Any]:
         errors = {name: list(messages) for name, messages in filterset.errors.items()}
     cleaned = filterset.form.cleaned_data if not errors else {}
     currency = cleaned.get("currency")
+    partner_id = cleaned.get("partner")
+    if partner_id and not Partner.objects.filter(pk=int(partner_id)).exists():
+        # Another tenant's partner is answered like one that does not exist.
+        errors["partner"] = [f"No partner with id {int(partner_id)}."]
     if currency and not is_iso_currency(currency):
         errors["currency"] = [f"{currency!r} is not an ISO 4217 currency code such as EUR."]
     if errors:

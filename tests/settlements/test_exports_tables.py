@@ -93,6 +93,8 @@ def test_filters_select_statements_and_bad_filters_are_named(personas, as_tenant
         build("statements", "csv", {"currency": "euro"})
     with pytest.raises(ValidationError, match="status"):
         build("statements", "csv", {"status": ["nope"]})
+    with pytest.raises(ValidationError, match="No partner with id"):
+        build("statements", "csv", {"partner": personas.b_partner.pk})
     with pytest.raises(ValidationError, match="Unknown filter colour"):
         build("statements", "csv", {"colour": "red"})
     with pytest.raises(ValidationError, match="zip"):

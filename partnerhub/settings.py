@@ -271,6 +271,10 @@ SPECTACULAR_SETTINGS = {
         "ChecklistKindEnum": "partners.models.onboarding.ChecklistKind",
         "ChecklistStepStateEnum": "partners.models.onboarding.ChecklistStep.State",
         "PartyEnum": "partners.models.onboarding.Party",
+        "StatementStatusEnum": "settlements.models.engine.Statement.Status",
+        # Settlement runs and exports share queued/running/done/failed.
+        "SettlementJobStatusEnum": "settlements.models.exports.SettlementExport.Status",
+        "SettlementExportKindEnum": "settlements.models.exports.SettlementExport.Kind",
     },
 }
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils import timezone
@@ -95,6 +95,58 @@ def _csv_lines(rows: Iterable[Sequence[Any]], columns: Sequence[str]) -> Iterato
         yield writer.writerow([_csv_value(v) for v in row])
 
 
+class TableWriter:
+    """Writes rows under a header to a binary file as CSV or XLSX, batch by batch.
+
+    The same escaping as ``export_rows``: text cells are formula-safe, numbers stay numbers.
+    XLSX uses openpyxl's write-only mode, so memory stays flat for big tables; ``close()``
+    finishes the file (the workbook is written only then).
+    """
+
+    def __init__(
+        self,
+        out: IO[bytes],
+        *,
+        columns: Sequence[str],
+        file_format: FileFormat | str,
+        sheet_title: str = "Export",
+    ) -> None:
+        if file_format not in FILE_FORMATS:
+            raise ValueError(f"Unknown export format {file_format!r}: use csv or xlsx.")
+        self.out = out
+        self.file_format = file_format
+        self.rows_written = 0
+        if file_format == "csv":
+            self._text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+            self._csv = csv.writer(self._text)
+            self._text.write("\ufeff")
+            self._csv.writerow([_csv_value(c) for c in columns])
+        else:
+            self._workbook = Workbook(write_only=True)
+            self._sheet = self._workbook.create_sheet(title=sheet_title)
+            self._sheet.append([_xlsx_value(c) for c in columns])
+
+    def write(self, rows: Iterable[Sequence[Any]]) -> int:
+        """Append ``rows``; returns how many were written."""
+        count = 0
+        for row in rows:
+            if self.file_format == "csv":
+                self._csv.writerow([_csv_value(v) for v in row])
+            else:
+                self._sheet.append([_xlsx_value(v) for v in row])
+            count += 1
+        self.rows_written += count
+        return count
+
+    def close(self) -> None:
+        if self.file_format == "csv":
+            self._text.flush()
+            # The caller owns ``out``: detach so closing the wrapper never closes it.
+            self._text.detach()
+        else:
+            self._workbook.save(self.out)
+
+
 def export_rows(
     *,
     rows: Iterable[Sequence[Any]],
@@ -119,13 +171,10 @@ def export_rows(
             _csv_lines(rows, columns), content_type=CONTENT_TYPES["csv"]
         )
     else:
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(title="Export")
-        sheet.append([_xlsx_value(c) for c in columns])
-        for row in rows:
-            sheet.append([_xlsx_value(v) for v in row])
         buffer = io.BytesIO()
-        workbook.save(buffer)
+        writer = TableWriter(buffer, columns=columns, file_format="xlsx")
+        writer.write(rows)
+        writer.close()
         response = HttpResponse(buffer.getvalue(), content_type=CONTENT_TYPES["xlsx"])
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["X-Content-Type-Options"] = "nosniff"

@@ -1,10 +1,19 @@
-"""Forms of the settlement pages (usage upload, products, FX rates)."""
+"""Forms of the settlement pages (usage upload, products, FX rates, exports, GL accounts)."""
 
 from __future__ import annotations
 
-from django import forms
+from datetime import date
+from typing import Any
 
-from settlements.models import Product, UsageImport
+from django import forms
+from django.core.exceptions import ValidationError
+
+from kpis.periods import Period
+from partnerhub.tenancy.models import Tenant
+from partners.models import Partner
+from settlements.exports.filters import DIRECTIONS, export_filters_clean
+from settlements.models import JournalSettings, Product, SettlementExport, Statement, UsageImport
+from settlements.services.exports import JOURNAL_ACCOUNT_FIELDS, export_options_check
 
 
 class UsageUploadForm(forms.Form):
@@ -33,3 +42,65 @@ class FxUploadForm(forms.Form):
         help_text="Header: date, base, quote, rate (one base costs rate quote).",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
+
+
+class ExportForm(forms.Form):
+    """A finance export of a month's statements: what, which file, which month, which filters."""
+
+    kind = forms.ChoiceField(choices=SettlementExport.Kind.choices)
+    file_format = forms.ChoiceField(label="Format", choices=SettlementExport.Format.choices)
+    month = forms.CharField(help_text="YYYY-MM", widget=forms.TextInput(attrs={"type": "month"}))
+    status = forms.MultipleChoiceField(
+        choices=Statement.Status.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    partner = forms.ModelChoiceField(
+        queryset=Partner.objects.none(), required=False, empty_label="All partners"
+    )
+    currency = forms.CharField(required=False, max_length=3, help_text="ISO code, e.g. EUR")
+    direction = forms.ChoiceField(choices=[("", "Both directions"), *DIRECTIONS], required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Built per request: the tenant-scoped manager needs the active tenant.
+        self.fields["partner"].queryset = Partner.objects.order_by("legal_name")  # type: ignore[attr-defined]
+
+    def clean_month(self) -> date:
+        period = Period.parse(self.cleaned_data["month"])
+        if period.kind != "month":
+            raise forms.ValidationError("Use a month: YYYY-MM.")
+        return period.start
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if "kind" in data and "file_format" in data:
+            try:
+                export_options_check(kind=data["kind"], file_format=data["file_format"])
+            except ValidationError as exc:
+                self.add_error("file_format", exc.message_dict["file_format"])
+        raw = {
+            "status": data.get("status") or None,
+            "partner": data["partner"].pk if data.get("partner") else None,
+            "currency": (data.get("currency") or "").strip().upper() or None,
+            "direction": data.get("direction") or None,
+        }
+        try:
+            data["filters"] = export_filters_clean({k: v for k, v in raw.items() if v})
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                self.add_error(name if name in self.fields else None, messages)
+        return data
+
+
+class JournalSettingsForm(forms.ModelForm):
+    class Meta:
+        model = JournalSettings
+        fields = list(JOURNAL_ACCOUNT_FIELDS)
+
+
+class LetterheadForm(forms.ModelForm):
+    """The tenant's name, address and tax number as printed on partner statements."""
+
+    class Meta:
+        model = Tenant
+        fields = ["legal_name", "address", "tax_id"]
+        widgets = {"address": forms.Textarea(attrs={"rows": 3})}

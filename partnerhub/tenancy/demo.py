@@ -14,7 +14,12 @@ from partnerhub.accounts.models import User
 from partnerhub.accounts.roles import Role
 from partnerhub.tenancy.context import tenant_context
 from partnerhub.tenancy.models import Tenant
-from partnerhub.tenancy.services import membership_set, tenant_create, tenant_initialize
+from partnerhub.tenancy.services import (
+    membership_set,
+    tenant_create,
+    tenant_initialize,
+    tenant_letterhead_update,
+)
 
 DEMO_PASSWORD = "partnerhub-demo"  # noqa: S105 - published demo credential
 
@@ -32,6 +37,20 @@ TENANTS = [
         "timezone": "Europe/London",
     },
 ]
+
+# How the demo tenants sign their partner statements (PDF letterhead).
+LETTERHEADS = {
+    "demo": {
+        "legal_name": "Demo Telecom GmbH",
+        "address": "Friedrichstraße 100\n10117 Berlin\nGermany",
+        "tax_id": "DE999999999",
+    },
+    "second": {
+        "legal_name": "Second Telecom plc",
+        "address": "1 Example Street\nLondon EC1A 1AA\nUnited Kingdom",
+        "tax_id": "GB999999973",
+    },
+}
 
 USERS = [
     ("admin@demo.test", "Ada Admin", "demo", Role.ADMIN),
@@ -55,6 +74,8 @@ def load_demo() -> dict[str, int]:
             created["tenants"] += 1
         tenants[spec["slug"]] = tenant
         tenant_initialize(tenant=tenant)
+        if not tenant.address:
+            tenant_letterhead_update(tenant=tenant, **LETTERHEADS[spec["slug"]])
     for email, full_name, slug, role in USERS:
         user = User.objects.filter(email=email).first()
         if user is None:

@@ -31,6 +31,10 @@ class Tenant(models.Model):
     )
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     is_active = models.BooleanField(default=True)
+    # Letterhead of documents the tenant issues (partner statements).
+    legal_name = models.CharField(max_length=200, blank=True, help_text="Defaults to the name.")
+    address = models.TextField(blank=True, help_text="Postal address, one line per row.")
+    tax_id = models.CharField(max_length=64, blank=True, help_text="VAT or tax number.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

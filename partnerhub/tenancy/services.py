@@ -34,6 +34,17 @@ def tenant_initialize(*, tenant: Tenant) -> None:
 
 
 @transaction.atomic
+def tenant_letterhead_update(
+    *, tenant: Tenant, legal_name: str, address: str, tax_id: str
+) -> Tenant:
+    """Set how the tenant names itself on the documents it issues (partner statements)."""
+    tenant.legal_name, tenant.address, tenant.tax_id = legal_name, address, tax_id
+    tenant.full_clean()
+    tenant.save(update_fields=["legal_name", "address", "tax_id"])
+    return tenant
+
+
+@transaction.atomic
 def membership_set(*, tenant: Tenant, user: User, role: Role) -> Membership:
     """Give ``user`` ``role`` in ``tenant`` (creating or changing the membership)."""
     with tenant_context(tenant):

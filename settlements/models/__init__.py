@@ -9,14 +9,17 @@ from settlements.models.engine import (
     Statement,
     StatementLine,
 )
+from settlements.models.exports import JournalSettings, SettlementExport
 from settlements.models.usage import FxRate, Product, UsageImport, UsageRecord, UsageRejectedRow
 
 __all__ = [
     "FxRate",
+    "JournalSettings",
     "PlanAssignment",
     "Product",
     "RevenueSharePlan",
     "RevenueSharePlanVersion",
+    "SettlementExport",
     "SettlementRun",
     "SettlementRunChunk",
     "Statement",

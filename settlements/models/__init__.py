@@ -9,6 +9,11 @@ from settlements.models.engine import (
     Statement,
     StatementLine,
 )
+from settlements.models.statements import (
+    SettlementPolicy,
+    StatementAdjustment,
+    StatementDispute,
+)
 from settlements.models.usage import FxRate, Product, UsageImport, UsageRecord, UsageRejectedRow
 
 __all__ = [
@@ -17,9 +22,12 @@ __all__ = [
     "Product",
     "RevenueSharePlan",
     "RevenueSharePlanVersion",
+    "SettlementPolicy",
     "SettlementRun",
     "SettlementRunChunk",
     "Statement",
+    "StatementAdjustment",
+    "StatementDispute",
     "StatementLine",
     "UsageImport",
     "UsageRecord",

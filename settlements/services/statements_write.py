@@ -179,11 +179,12 @@ def statement_drafts_insert(
     run_id: int,
     statements: Sequence[dict[str, Any]],
     lines: Sequence[Sequence[dict[str, Any]]],
-) -> None:
+) -> dict[int, int]:
     """Insert draft statements (dicts of their columns, ``partner_id`` first) and, for each, its
-    lines (dicts of their columns without ``statement_id``), in two statements."""
+    lines (dicts of their columns without ``statement_id``), in two statements; returns the new
+    statements' ids by partner id."""
     if not statements:
-        return
+        return {}
     base: dict[str, Any] = {"t": tenant_id, "month": month, "run": run_id}
     with connection.cursor() as cursor:
         cursor.execute(
@@ -197,3 +198,4 @@ def statement_drafts_insert(
         ]
         if rows:
             cursor.execute(_INSERT_LINES_SQL, {**base, "rows": json.dumps(rows, default=str)})
+    return ids

@@ -359,7 +359,7 @@ def _clean_adjustment(adjustment: StatementAdjustment) -> None:
             errors["corrects_statement"] = (
                 "A draft is corrected by running the month again, not by an adjustment."
             )
-        elif corrected.currency != adjustment.currency:
+        elif corrected.currency != adjustment.currency and "currency" not in errors:
             errors["currency"] = (
                 f"The corrected statement is in {corrected.currency}, not {adjustment.currency}."
             )
@@ -419,7 +419,7 @@ def adjustment_update(
     """Change an adjustment not yet settled in an approved statement (``amount``, ``currency``,
     ``reason``, ``corrects_statement``, ``corrects_line``)."""
     adjustment = (
-        StatementAdjustment.objects.select_for_update()
+        StatementAdjustment.objects.select_for_update(of=("self",))
         .select_related("settled_in", "corrects_statement", "corrects_line")
         .get(pk=adjustment.pk)
     )
@@ -440,7 +440,7 @@ def adjustment_update(
 def adjustment_delete(*, adjustment: StatementAdjustment) -> None:
     """Delete an adjustment not yet settled in an approved statement."""
     adjustment = (
-        StatementAdjustment.objects.select_for_update()
+        StatementAdjustment.objects.select_for_update(of=("self",))
         .select_related("settled_in")
         .get(pk=adjustment.pk)
     )

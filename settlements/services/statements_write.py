@@ -101,7 +101,15 @@ WITH gone AS (
         'plan_version', jsonb_build_array(g.plan_version_id::text, 'None'),
         'partner_share', jsonb_build_array(g.partner_share::text, 'None'),
         'covered_imports',
-            jsonb_build_array('[' || array_to_string(g.covered_imports, ', ') || ']', 'None')
+            jsonb_build_array('[' || array_to_string(g.covered_imports, ', ') || ']', 'None'),
+        'payment_reference', jsonb_build_array(g.payment_reference, 'None'),
+        -- Lifecycle columns: NULL on a draft (the only statement deleted here).
+        'approved_by', CASE WHEN g.approved_by_id IS NOT NULL
+            THEN jsonb_build_array(g.approved_by_id::text, 'None') END,
+        'paid_by', CASE WHEN g.paid_by_id IS NOT NULL
+            THEN jsonb_build_array(g.paid_by_id::text, 'None') END,
+        'payment_date', CASE WHEN g.payment_date IS NOT NULL
+            THEN jsonb_build_array(g.payment_date::text, 'None') END
     )) AS changes
       FROM gone g
 )

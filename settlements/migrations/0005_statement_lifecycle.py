@@ -4,7 +4,6 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-
 # Approved, disputed and paid statements are immutable in the database, whoever writes: the ORM,
 # a queryset update or raw SQL. Only the lifecycle columns move, and only forward:
 #   draft → approved → paid, approved → disputed → approved.
@@ -103,94 +102,245 @@ DROP FUNCTION IF EXISTS settlements_statement_guard();
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('partners', '0002_agreements_review'),
-        ('settlements', '0004_chunk_fx_days'),
-        ('tenancy', '0002_alter_membership_role'),
+        ("partners", "0002_agreements_review"),
+        ("settlements", "0004_chunk_fx_days"),
+        ("tenancy", "0002_alter_membership_role"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='statement',
-            name='approved_at',
+            model_name="statement",
+            name="approved_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='statement',
-            name='approved_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="statement",
+            name="approved_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='statement',
-            name='paid_at',
+            model_name="statement",
+            name="paid_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='statement',
-            name='paid_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="statement",
+            name="paid_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='statement',
-            name='payment_date',
+            model_name="statement",
+            name="payment_date",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='statement',
-            name='payment_reference',
+            model_name="statement",
+            name="payment_reference",
             field=models.CharField(blank=True, db_default="", default="", max_length=100),
         ),
         migrations.CreateModel(
-            name='StatementDispute',
+            name="StatementDispute",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('dispute', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='partners.dispute')),
-                ('line', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='settlements.statementline')),
-                ('statement', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='disputes', to='settlements.statement')),
-                ('tenant', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "dispute",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="partners.dispute",
+                    ),
+                ),
+                (
+                    "line",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="settlements.statementline",
+                    ),
+                ),
+                (
+                    "statement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="disputes",
+                        to="settlements.statement",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='SettlementPolicy',
+            name="SettlementPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('four_eyes_approval', models.BooleanField(default=False, help_text='The approver of a statement may not be the last editor of a manual adjustment settled in it.')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('tenant', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "four_eyes_approval",
+                    models.BooleanField(
+                        default=False,
+                        help_text="The approver of a statement may not be the last editor of a manual adjustment settled in it.",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'settlement policies',
-                'constraints': [models.UniqueConstraint(fields=('tenant',), name='settlementpolicy_tenant')],
+                "verbose_name_plural": "settlement policies",
+                "constraints": [
+                    models.UniqueConstraint(fields=("tenant",), name="settlementpolicy_tenant")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='StatementAdjustment',
+            name="StatementAdjustment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('currency', models.CharField(max_length=3)),
-                ('amount', models.DecimalField(decimal_places=4, max_digits=20)),
-                ('reason', models.CharField(max_length=300)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('corrects_line', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='settlements.statementline')),
-                ('corrects_statement', models.ForeignKey(blank=True, help_text='The (approved) statement this adjustment corrects.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='corrections', to='settlements.statement')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('dispute', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='partners.dispute')),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='partners.partner')),
-                ('settled_in', models.ForeignKey(blank=True, help_text='The statement whose adjustment line settles this (set by the run).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='adjustments', to='settlements.statement')),
-                ('tenant', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.tenant')),
-                ('updated_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("currency", models.CharField(max_length=3)),
+                ("amount", models.DecimalField(decimal_places=4, max_digits=20)),
+                ("reason", models.CharField(max_length=300)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "corrects_line",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="settlements.statementline",
+                    ),
+                ),
+                (
+                    "corrects_statement",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The (approved) statement this adjustment corrects.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="corrections",
+                        to="settlements.statement",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "dispute",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="partners.dispute",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="partners.partner",
+                    ),
+                ),
+                (
+                    "settled_in",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The statement whose adjustment line settles this (set by the run).",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="adjustments",
+                        to="settlements.statement",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tenancy.tenant",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['tenant', 'partner'], name='adjustment_partner')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('amount', 0), _negated=True), name='adjustment_amount_nonzero'), models.CheckConstraint(condition=models.Q(('currency__regex', '^[A-Z]{3}$')), name='adjustment_currency_iso')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["tenant", "partner"], name="adjustment_partner")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("amount", 0), _negated=True),
+                        name="adjustment_amount_nonzero",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("currency__regex", "^[A-Z]{3}$")),
+                        name="adjustment_currency_iso",
+                    ),
+                ],
             },
         ),
         migrations.RunSQL(GUARD_SQL, UNGUARD_SQL),

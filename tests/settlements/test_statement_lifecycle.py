@@ -92,7 +92,11 @@ def test_four_eyes_refuses_the_last_editor_of_an_adjustment(drafts, personas):
 
 def test_four_eyes_off_lets_the_editor_approve(drafts, personas):
     adjustment_create(
-        partner=personas.a_partner, amount=D("5"), currency="EUR", reason="x", user=personas.a_finance
+        partner=personas.a_partner,
+        amount=D("5"),
+        currency="EUR",
+        reason="x",
+        user=personas.a_finance,
     )
     run(OCT)
     st = Statement.objects.get(partner=personas.a_partner, month=OCT)
@@ -102,7 +106,11 @@ def test_four_eyes_off_lets_the_editor_approve(drafts, personas):
 def test_bulk_approve_reports_refusals_and_approves_the_rest(drafts, personas):
     settlement_policy_set(four_eyes_approval=True)
     adjustment_create(
-        partner=personas.a_partner, amount=D("1"), currency="EUR", reason="x", user=personas.a_finance
+        partner=personas.a_partner,
+        amount=D("1"),
+        currency="EUR",
+        reason="x",
+        user=personas.a_finance,
     )
     run(OCT)
     result = statements_approve(

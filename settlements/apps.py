@@ -20,4 +20,5 @@ class SettlementsConfig(AppConfig):
         # Usage and FX first: the plans' demo (settlement runs) settles this usage.
         demo.DEMO_LOADERS.append(demo_usage.load)
         demo.DEMO_LOADERS.append(import_module("settlements.demo_plans").load)  # after usage
+        demo.DEMO_LOADERS.append(import_module("settlements.demo_statements").load)  # after runs
         import_module("settlements.run_tasks")  # registers the settlement run tasks with Celery

@@ -76,7 +76,9 @@ def test_only_finance_approves_and_pays(world, personas):
 
 def test_dispute_action_and_approve_month(world, personas):
     api = bearer(personas.a_finance, personas.tenant_a)
-    result = api.post(f"{BASE}approve-month/", {"month": "2026-10"}, content_type="application/json")
+    result = api.post(
+        f"{BASE}approve-month/", {"month": "2026-10"}, content_type="application/json"
+    )
     assert result.status_code == 200
     assert len(result.json()["approved"]) == 2 and result.json()["refused"] == []
     line = api.get(f"{BASE}{world['a'].pk}/").json()["lines"][0]["id"]

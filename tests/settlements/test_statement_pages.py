@@ -89,7 +89,10 @@ def test_line_usage_drill_down_is_paginated(world, personas):
     page = login(personas.a_viewer).get(f"{LIST}{world['a'].pk}/lines/{line.pk}/usage/")
     html = page.content.decode()
     assert page.status_code == 200 and html.count("<tr>") == 3  # header + 2 records
-    assert login(personas.a_viewer).get(f"{LIST}{world['b'].pk}/lines/{line.pk}/usage/").status_code == 404
+    assert (
+        login(personas.a_viewer).get(f"{LIST}{world['b'].pk}/lines/{line.pk}/usage/").status_code
+        == 404
+    )
 
 
 def test_list_page_query_count_is_constant(personas, django_assert_max_num_queries):

@@ -58,7 +58,9 @@ def test_partner_sees_usage_behind_a_line_but_not_of_others(world, personas):
     page = client.get(f"{PORTAL}{world['mine'].pk}/lines/{line.pk}/usage/")
     assert page.status_code == 200 and 'data-testid="usage-table"' in page.content.decode()
     assert client.get(f"{PORTAL}{world['mine'].pk}/lines/{other_line.pk}/usage/").status_code == 404
-    assert client.get(f"{PORTAL}{world['other'].pk}/lines/{other_line.pk}/usage/").status_code == 404
+    assert (
+        client.get(f"{PORTAL}{world['other'].pk}/lines/{other_line.pk}/usage/").status_code == 404
+    )
 
 
 def test_partner_disputes_a_line_and_resolution_adjusts_next_statement(world, personas):

@@ -117,3 +117,28 @@ def test_list_page_query_count_is_constant(personas, django_assert_max_num_queri
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = client.get(LIST, {"month": "2026-10"})
     assert page.content.decode().count("/settlements/statements/") >= 8
+
+
+def test_staff_record_and_resolve_a_dispute_from_the_statement_page(world, personas):
+    with tenant_context(personas.tenant_a):
+        st = statement_approve(statement=world["a"], user=personas.a_finance)
+        line = st.lines.get()
+    client = login(personas.a_finance)
+    url = f"{LIST}{st.pk}/"
+    client.post(f"{url}disputes/", {"comment": "Partner called: video short", "line": line.pk})
+    page = client.get(url).content.decode()
+    assert 'data-testid="resolve-form"' in page and "Disputed" in page
+    with tenant_context(personas.tenant_a):
+        link = st.disputes.get()
+    client.post(f"{url}disputes/{link.pk}/resolve/", {"resolution": "Credit", "amount": "1.10"})
+    with tenant_context(personas.tenant_a):
+        st.refresh_from_db()
+        assert st.status == "approved"
+        adj = StatementAdjustment.objects.get()
+        assert (adj.amount, adj.corrects_line_id, adj.dispute_id) == (
+            D("1.10"),
+            line.pk,
+            link.dispute_id,
+        )
+    bad = client.post(f"{url}adjustments/", {"amount": "1.001", "reason": "x"}, follow=True)
+    assert "at most 2 decimals" in bad.content.decode()

@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("partners.portal_urls")),
     path("kpis/", include("kpis.urls")),
     path("", include("kpis.portal_urls")),
+    path("", include("settlements.portal_urls")),
     path("settlements/", include("settlements.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

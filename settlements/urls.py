@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver
 
-from settlements.views import engine, exports, usage
+from settlements.views import engine, exports, statements, usage
 
 app_name = "settlements"
 
@@ -12,4 +12,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     *usage.urlpatterns,
     *engine.urlpatterns,
     *exports.urlpatterns,
+    *statements.urlpatterns,
 ]

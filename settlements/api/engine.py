@@ -1,7 +1,7 @@
-"""API of revenue-share plans, settlement runs and statements (under /api/v1/settlements/).
+"""API of revenue-share plans and settlement runs (under /api/v1/settlements/).
 
 Plans are created from their JSON content (version 1); ``versions/`` appends a version; runs are
-started for a month and report their progress; statements are read with their lines and traces.
+started for a month and report their progress. Statements: ``settlements.api.statements``.
 """
 
 from __future__ import annotations
@@ -27,8 +27,6 @@ from settlements.models import (
     RevenueSharePlan,
     RevenueSharePlanVersion,
     SettlementRun,
-    Statement,
-    StatementLine,
 )
 from settlements.services import plans as plan_services
 from settlements.services import runs as run_services
@@ -179,73 +177,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedV
         return Response(RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
-class StatementLineSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = StatementLine
-        fields = [
-            "position",
-            "kind",
-            "product_code",
-            "description",
-            "basis_amount",
-            "quantity",
-            "record_count",
-            "amount",
-            "trace",
-        ]
-        read_only_fields = fields
-
-
-class StatementSerializer(serializers.ModelSerializer):
-    lines = StatementLineSerializer(many=True, read_only=True)
-    partner_name = serializers.CharField(source="partner.display_name", read_only=True)
-    plan_version_number = serializers.IntegerField(source="plan_version.number", read_only=True)
-
-    class Meta:
-        model = Statement
-        fields = [
-            "id",
-            "partner",
-            "partner_name",
-            "month",
-            "run",
-            "plan_version",
-            "plan_version_number",
-            "currency",
-            "direction",
-            "status",
-            "basis_total",
-            "partner_share",
-            "csp_share",
-            "content_hash",
-            "lines",
-        ]
-        read_only_fields = fields
-
-
-class StatementFilter(filters.FilterSet):
-    month = filters.DateFilter()
-    partner = filters.NumberFilter(field_name="partner_id")
-    status = filters.CharFilter()
-
-    class Meta:
-        model = Statement
-        fields: list[str] = []
-
-
-class StatementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
-    model = Statement
-    serializer_class = StatementSerializer
-    filterset_class = StatementFilter
-    read_perm = Perm.SETTLEMENTS_VIEW
-    write_perm = None
-
-    def scope_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return queryset.select_related("partner", "plan_version").prefetch_related("lines")
-
-
 router = DefaultRouter()
 router.register("settlements/plans", PlanViewSet, basename="settlement-plan")
 router.register("settlements/runs", RunViewSet, basename="settlement-run")
-router.register("settlements/statements", StatementViewSet, basename="settlement-statement")
 urlpatterns: list[URLPattern | URLResolver] = list(router.urls)

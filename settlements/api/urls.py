@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver
 
-from settlements.api import engine, exports, usage
+from settlements.api import engine, exports, statements, usage
 
 urlpatterns: list[URLPattern | URLResolver] = [
     *usage.urlpatterns,
     *engine.urlpatterns,
     *exports.urlpatterns,
+    *statements.urlpatterns,
 ]

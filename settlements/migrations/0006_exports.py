@@ -11,7 +11,7 @@ import settlements.models.exports
 class Migration(migrations.Migration):
     dependencies = [
         ("partners", "0002_agreements_review"),
-        ("settlements", "0004_chunk_fx_days"),
+        ("settlements", "0005_statement_lifecycle"),
         ("tenancy", "0003_tenant_address"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

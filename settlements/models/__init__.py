@@ -10,6 +10,11 @@ from settlements.models.engine import (
     StatementLine,
 )
 from settlements.models.exports import JournalSettings, SettlementExport
+from settlements.models.statements import (
+    SettlementPolicy,
+    StatementAdjustment,
+    StatementDispute,
+)
 from settlements.models.usage import FxRate, Product, UsageImport, UsageRecord, UsageRejectedRow
 
 __all__ = [
@@ -20,9 +25,12 @@ __all__ = [
     "RevenueSharePlan",
     "RevenueSharePlanVersion",
     "SettlementExport",
+    "SettlementPolicy",
     "SettlementRun",
     "SettlementRunChunk",
     "Statement",
+    "StatementAdjustment",
+    "StatementDispute",
     "StatementLine",
     "UsageImport",
     "UsageRecord",

@@ -156,6 +156,18 @@ class Statement(TenantModel):
     covered_imports = ArrayField(models.BigIntegerField(), default=list, blank=True)
     late_imports = ArrayField(models.BigIntegerField(), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Lifecycle (settlements.services.statements): the database refuses changes to the content
+    # of a statement that is no longer a draft (trigger of migration 0005).
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    paid_at = models.DateTimeField(null=True, blank=True)
+    payment_date = models.DateField(null=True, blank=True)
+    payment_reference = models.CharField(max_length=100, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-month", "partner"]
@@ -168,6 +180,11 @@ class Statement(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.partner_id} {self.month:%Y-%m} {self.partner_share} {self.currency}"
+
+    @property
+    def is_frozen(self) -> bool:
+        """Approved, disputed or paid: its content can no longer change."""
+        return self.status != self.Status.DRAFT
 
 
 class StatementLine(TenantModel):

@@ -26,12 +26,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
+from django.db.models import Case, Q, When
 
 from kpis.periods import Period
 from partnerhub.tenancy.context import require_current_tenant
 from partners.models import Partner
-from settlements.engine import Aggregate, Result, settle
-from settlements.models import SettlementRun, Statement
+from settlements.engine import Aggregate, Line, Result, settle
+from settlements.models import SettlementRun, Statement, StatementAdjustment
 from settlements.selectors.plans import PartnerPlan, month_last_day, partner_plans_for_month
 from settlements.services.statements_write import (
     statement_drafts_delete,
@@ -185,6 +186,57 @@ def _hash(result: Result) -> str:
     return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
 
 
+def _pending_adjustments(
+    *, partner_ids: Sequence[int], month: date
+) -> dict[int, list[StatementAdjustment]]:
+    """Manual adjustments the drafts of ``month`` settle, per partner: those not settled yet and
+    those settled in the drafts of ``month`` being replaced (so a re-run settles them again, in
+    the same place). One settled in another month's draft stays there; one correcting a statement
+    lands only in a later month."""
+    found = (
+        StatementAdjustment.objects.filter(partner_id__in=partner_ids)
+        .filter(
+            Q(settled_in__isnull=True)
+            | Q(settled_in__month=month, settled_in__status=Statement.Status.DRAFT)
+        )
+        .exclude(corrects_statement__month__gte=month)
+        .select_related("corrects_statement")
+        .order_by("created_at", "pk")
+    )
+    out: dict[int, list[StatementAdjustment]] = defaultdict(list)
+    for adjustment in found:
+        out[adjustment.partner_id].append(adjustment)
+    return out
+
+
+def _adjustment_line(adjustment: StatementAdjustment) -> Line:
+    corrected = adjustment.corrects_statement
+    return Line(
+        kind="adjustment",
+        description=f"Adjustment: {adjustment.reason}",
+        amount=adjustment.amount,
+        trace={
+            "adjustment_id": adjustment.pk,
+            "reason": adjustment.reason,
+            "corrects_statement_id": adjustment.corrects_statement_id,
+            "corrects_statement_month": f"{corrected.month:%Y-%m}" if corrected else None,
+            "corrects_line_id": adjustment.corrects_line_id,
+            "dispute_id": adjustment.dispute_id,
+        },
+    )
+
+
+def _add_adjustments(result: Result, adjustments: list[StatementAdjustment]) -> list[int]:
+    """Append the adjustments in the statement's currency as lines; returns their ids (one in
+    another currency waits, unsettled, for a statement in its currency)."""
+    taken = [a for a in adjustments if a.currency == result.currency]
+    for adjustment in taken:
+        result.lines.append(_adjustment_line(adjustment))
+        result.partner_share += adjustment.amount
+    result.csp_share = result.basis_total - result.partner_share
+    return [a.pk for a in taken]
+
+
 @dataclass
 class ChunkResult:
     """What a chunk leaves for its run: usage it could not settle, and the (day, currency) pairs
@@ -287,7 +339,13 @@ def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> Chunk
         }
 
     kpi = _kpi_met(plans=plans, month=month)
+    adjustments = _pending_adjustments(partner_ids=ids, month=month)
+    # The drafts are replaced: their adjustments are settled again below.
+    StatementAdjustment.objects.filter(
+        settled_in__month=month, settled_in__status=Statement.Status.DRAFT, partner_id__in=ids
+    ).update(settled_in=None)
     statement_drafts_delete(tenant_id=tenant.pk, month=month, partner_ids=ids)
+    settled: dict[int, list[int]] = {}
     statements: list[dict[str, Any]] = []
     line_rows: list[list[dict[str, Any]]] = []
     for pid in ids:
@@ -313,6 +371,8 @@ def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> Chunk
             kpi_met=kpi.get(pid, {}),
             plan_version=f"{version.plan.name} v{version.number}",
         )
+        if adjustments.get(pid):
+            settled[pid] = _add_adjustments(result, adjustments[pid])
         for agg in result.unsettled:
             unsettled.append(
                 {
@@ -356,7 +416,9 @@ def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> Chunk
                     "quantity": line.quantity,
                     "record_count": line.record_count,
                     "amount": line.amount,
-                    "trace": {
+                    "trace": line.trace
+                    if line.kind == "adjustment"
+                    else {
                         **line.trace,
                         "plan_version_id": version.pk,
                         "plan_version_number": version.number,
@@ -369,9 +431,19 @@ def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> Chunk
                 for i, line in enumerate(result.lines, start=1)
             ]
         )
-    statement_drafts_insert(
+    statement_ids = statement_drafts_insert(
         tenant_id=tenant.pk, month=month, run_id=run.pk, statements=statements, lines=line_rows
     )
+    if any(settled.values()):
+        # Each adjustment now settled in exactly one statement: the partner's new draft.
+        StatementAdjustment.objects.filter(
+            pk__in=[pk for pks in settled.values() for pk in pks]
+        ).update(
+            settled_in=Case(
+                *(When(partner_id=pid, then=statement_ids[pid]) for pid in settled),
+                default=None,
+            )
+        )
     # The last day of each month too: the rate of period_end plans.
     fx_days |= {(month_last_day(day.replace(day=1)), ccy) for day, ccy in fx_days}
     return ChunkResult(unsettled, sorted([d.isoformat(), c] for d, c in fx_days))

@@ -101,7 +101,15 @@ WITH gone AS (
         'plan_version', jsonb_build_array(g.plan_version_id::text, 'None'),
         'partner_share', jsonb_build_array(g.partner_share::text, 'None'),
         'covered_imports',
-            jsonb_build_array('[' || array_to_string(g.covered_imports, ', ') || ']', 'None')
+            jsonb_build_array('[' || array_to_string(g.covered_imports, ', ') || ']', 'None'),
+        'payment_reference', jsonb_build_array(g.payment_reference, 'None'),
+        -- Lifecycle columns: NULL on a draft (the only statement deleted here).
+        'approved_by', CASE WHEN g.approved_by_id IS NOT NULL
+            THEN jsonb_build_array(g.approved_by_id::text, 'None') END,
+        'paid_by', CASE WHEN g.paid_by_id IS NOT NULL
+            THEN jsonb_build_array(g.paid_by_id::text, 'None') END,
+        'payment_date', CASE WHEN g.payment_date IS NOT NULL
+            THEN jsonb_build_array(g.payment_date::text, 'None') END
     )) AS changes
       FROM gone g
 )
@@ -179,11 +187,12 @@ def statement_drafts_insert(
     run_id: int,
     statements: Sequence[dict[str, Any]],
     lines: Sequence[Sequence[dict[str, Any]]],
-) -> None:
+) -> dict[int, int]:
     """Insert draft statements (dicts of their columns, ``partner_id`` first) and, for each, its
-    lines (dicts of their columns without ``statement_id``), in two statements."""
+    lines (dicts of their columns without ``statement_id``), in two statements; returns the new
+    statements' ids by partner id."""
     if not statements:
-        return
+        return {}
     base: dict[str, Any] = {"t": tenant_id, "month": month, "run": run_id}
     with connection.cursor() as cursor:
         cursor.execute(
@@ -197,3 +206,4 @@ def statement_drafts_insert(
         ]
         if rows:
             cursor.execute(_INSERT_LINES_SQL, {**base, "rows": json.dumps(rows, default=str)})
+    return ids

@@ -1,4 +1,4 @@
-"""Pages: plans and their versions, settlement runs (start, progress), statements with lines."""
+"""Pages: plans and their versions, settlement runs (start, progress) with their statements."""
 
 from __future__ import annotations
 
@@ -106,23 +106,6 @@ class RunDetailView(RolePermissionRequiredMixin, View):
         return render(request, template, context)
 
 
-class StatementDetailView(RolePermissionRequiredMixin, View):
-    read_perm = Perm.SETTLEMENTS_VIEW
-
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        statement = get_object_or_404(
-            Statement.objects.select_related("partner", "plan_version__plan").prefetch_related(
-                "lines"
-            ),
-            pk=pk,
-        )
-        return render(
-            request,
-            "settlements/engine/statement_detail.html",
-            {"statement": statement, "tab": "runs", "area": "settlements"},
-        )
-
-
 class PartnerStatementsView(RolePermissionRequiredMixin, View):
     """The partner page's settlement card (an htmx fragment): its latest statements."""
 
@@ -142,7 +125,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("plans/<int:pk>/", PlanDetailView.as_view(), name="plan-detail"),
     path("runs/", RunListView.as_view(), name="run-list"),
     path("runs/<int:pk>/", RunDetailView.as_view(), name="run-detail"),
-    path("statements/<int:pk>/", StatementDetailView.as_view(), name="statement-detail"),
     path(
         "partners/<int:pk>/statements/",
         PartnerStatementsView.as_view(),

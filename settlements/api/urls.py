@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver
 
-from settlements.api import engine, usage
+from settlements.api import engine, reconciliation, usage
 
-urlpatterns: list[URLPattern | URLResolver] = [*usage.urlpatterns, *engine.urlpatterns]
+urlpatterns: list[URLPattern | URLResolver] = [
+    *usage.urlpatterns,
+    *engine.urlpatterns,
+    *reconciliation.urlpatterns,
+]

@@ -4,15 +4,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('kpis', '0002_settlement_source'),
+        ("kpis", "0002_settlement_source"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='kpidefinition',
-            name='settlement_measure',
-            field=models.CharField(blank=True, choices=[('gross_amount', "Gross amount (in the KPI's currency)"), ('net_amount', "Amount net of tax (in the KPI's currency)"), ('quantity', 'Quantity'), ('records', 'Number of usage records'), ('statement_partner_share', "Partner share of approved and paid statements (monthly, in the KPI's currency)"), ('statement_basis', "Settled basis of approved and paid statements (monthly, in the KPI's currency)")], help_text="For KPIs computed from settlement usage: what a day's records add up to, or a month's approved and paid statements.", max_length=30),
+            model_name="kpidefinition",
+            name="settlement_measure",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("gross_amount", "Gross amount (in the KPI's currency)"),
+                    ("net_amount", "Amount net of tax (in the KPI's currency)"),
+                    ("quantity", "Quantity"),
+                    ("records", "Number of usage records"),
+                    (
+                        "statement_partner_share",
+                        "Partner share of approved and paid statements (monthly, in the KPI's currency)",
+                    ),
+                    (
+                        "statement_basis",
+                        "Settled basis of approved and paid statements (monthly, in the KPI's currency)",
+                    ),
+                ],
+                help_text="For KPIs computed from settlement usage: what a day's records add up to, or a month's approved and paid statements.",
+                max_length=30,
+            ),
         ),
     ]

@@ -16,32 +16,28 @@ from partnerhub.core.api import ErrorSerializer
 from settlements.selectors.reconciliation import settlement_reconciliation
 from settlements.views.finance import reconciliation_month
 
-AMOUNT = {"max_digits": 30, "decimal_places": 6}
+
+def amount(help_text: str = "") -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=30, decimal_places=6, help_text=help_text or None)
 
 
 class DecimalMapField(serializers.DictField):
-    child = serializers.DecimalField(**AMOUNT)
+    child = amount()
 
 
 class UsageCurrencySerializer(serializers.Serializer):
     currency = serializers.CharField(help_text="Record currency (ISO 4217).")
     record_count = serializers.IntegerField()
-    quantity = serializers.DecimalField(**AMOUNT)
-    gross = serializers.DecimalField(**AMOUNT)
-    tax = serializers.DecimalField(**AMOUNT)
-    basis = serializers.DecimalField(
-        **AMOUNT, help_text="Gross, or net for partners whose plan settles on net."
-    )
-    settled = serializers.DecimalField(**AMOUNT, help_text="Settled by the month's statements.")
+    quantity = amount()
+    gross = amount()
+    tax = amount()
+    basis = amount("Gross, or net for partners whose plan settles on net.")
+    settled = amount("Settled by the month's statements.")
     unsettled = DecimalMapField(help_text="Reported unsettled, by reason.")
-    late_settled = serializers.DecimalField(
-        **AMOUNT, help_text="Arrived after the month was frozen; settled by a later month."
-    )
-    late_pending = serializers.DecimalField(
-        **AMOUNT, help_text="Arrived after the month was frozen; awaiting the next open month."
-    )
-    not_run = serializers.DecimalField(**AMOUNT, help_text="Arrived after the latest run.")
-    difference = serializers.DecimalField(**AMOUNT, help_text="Must be zero.")
+    late_settled = amount("Arrived after the month was frozen; settled by a later month.")
+    late_pending = amount("Arrived after the month was frozen; awaiting the next open month.")
+    not_run = amount("Arrived after the latest run.")
+    difference = amount("Must be zero.")
     converted = DecimalMapField(help_text="Basis per plan currency, at the run's day rates.")
     not_converted = DecimalMapField(help_text="Basis without a rate, per plan currency.")
 
@@ -50,19 +46,15 @@ class SettlementCurrencySerializer(serializers.Serializer):
     currency = serializers.CharField(help_text="Settlement (plan) currency.")
     statements = serializers.IntegerField()
     drafts = serializers.IntegerField()
-    basis_total = serializers.DecimalField(**AMOUNT)
-    partner_share_payable = serializers.DecimalField(**AMOUNT)
-    partner_share_receivable = serializers.DecimalField(**AMOUNT)
-    csp_share = serializers.DecimalField(**AMOUNT)
-    adjustments = serializers.DecimalField(**AMOUNT)
-    late_usage_basis = serializers.DecimalField(**AMOUNT)
-    late_usage_amount = serializers.DecimalField(**AMOUNT)
-    basis_difference = serializers.DecimalField(
-        **AMOUNT, help_text="Basis totals minus settled basis rounded once per statement: zero."
-    )
-    share_difference = serializers.DecimalField(
-        **AMOUNT, help_text="Basis totals minus partner and CSP shares: zero."
-    )
+    basis_total = amount()
+    partner_share_payable = amount()
+    partner_share_receivable = amount()
+    csp_share = amount()
+    adjustments = amount()
+    late_usage_basis = amount()
+    late_usage_amount = amount()
+    basis_difference = amount("Basis totals minus settled basis rounded once per statement: zero.")
+    share_difference = amount("Basis totals minus partner and CSP shares: zero.")
 
 
 class UnsettledGroupSerializer(serializers.Serializer):
@@ -76,8 +68,8 @@ class UnsettledGroupSerializer(serializers.Serializer):
     product_code = serializers.CharField()
     currency = serializers.CharField(help_text="Record currency.")
     record_count = serializers.IntegerField()
-    basis = serializers.DecimalField(**AMOUNT)
-    quantity = serializers.DecimalField(**AMOUNT)
+    basis = amount()
+    quantity = amount()
     late = serializers.BooleanField(help_text="Late usage of an earlier frozen month.")
 
 
@@ -156,9 +148,7 @@ class ReconciliationView(APIView):
         tags=["settlements"],
         summary="A month's reconciliation",
         parameters=[
-            OpenApiParameter(
-                "month", OpenApiTypes.STR, description="YYYY-MM; default: last month"
-            )
+            OpenApiParameter("month", OpenApiTypes.STR, description="YYYY-MM; default: last month")
         ],
         responses={200: ReconciliationSerializer, 400: ErrorSerializer},
         examples=[OpenApiExample("October 2026", value=EXAMPLE, response_only=True)],

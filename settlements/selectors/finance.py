@@ -99,7 +99,9 @@ def finance_dashboard(*, today: date | None = None) -> FinanceDashboard:
     disputes = Dispute.objects.filter(
         category=Dispute.Category.SETTLEMENT, status__in=OPEN_DISPUTE_STATUSES
     )
-    open_disputes = list(disputes.select_related("partner").order_by("opened_at", "pk")[:OPEN_DISPUTES_LIMIT])
+    open_disputes = list(
+        disputes.select_related("partner").order_by("opened_at", "pk")[:OPEN_DISPUTES_LIMIT]
+    )
     dispute_count = (
         len(open_disputes) if len(open_disputes) < OPEN_DISPUTES_LIMIT else disputes.count()
     )

@@ -19,7 +19,7 @@ class SettlementOverview:
 
 
 def settlement_overview() -> SettlementOverview:
-    """Draft, disputed and approved statements of the current tenant, and its latest run (two queries)."""
+    """Draft, disputed and approved statements of the current tenant, and its latest run."""
     counts = Statement.objects.aggregate(
         draft=Count("pk", filter=Q(status=Statement.Status.DRAFT)),
         disputed=Count("pk", filter=Q(status=Statement.Status.DISPUTED)),

@@ -202,8 +202,8 @@ class SettlementCurrency:
     adjustments: Decimal
     late_usage_basis: Decimal
     late_usage_amount: Decimal
-    basis_difference: Decimal  # basis total − settled basis rounded once: zero
-    share_difference: Decimal  # basis total − partner share − CSP share: zero
+    basis_difference: Decimal  # basis total - settled basis rounded once: zero
+    share_difference: Decimal  # basis total - partner share - CSP share: zero
 
 
 @dataclass(frozen=True)
@@ -293,7 +293,7 @@ def settlement_reconciliation(*, month: date) -> Reconciliation:
     done = [r for r in runs.values() if r.status == SettlementRun.Status.DONE]
     run = max(done, key=lambda r: (r.created_at, r.pk)) if done else None
 
-    params = {
+    params: dict[str, Any] = {
         "tenant": tenant.pk,
         "month": month,
         "t0": t0,

@@ -71,17 +71,23 @@ def reconciliation_rows(rec: Reconciliation) -> Iterator[tuple[Any, ...]]:
             ("not_yet_run", u.not_run, None),
             ("difference", u.difference, None),
         ):
-            yield ("usage", u.currency, measure, _amount(amount, u.currency), records) + _NO_GROUP
+            yield ("usage", u.currency, measure, _amount(amount, u.currency), records, *_NO_GROUP)
         for target, amount in u.converted.items():
             # Exact conversion (unrounded): the rounding happens once per statement line.
-            yield ("usage", u.currency, f"converted_to_{target}", amount, None) + _NO_GROUP
+            yield ("usage", u.currency, f"converted_to_{target}", amount, None, *_NO_GROUP)
         for target, amount in u.not_converted.items():
             yield (
-                ("usage", u.currency, f"no_rate_to_{target}", _amount(amount, u.currency), None)
-                + _NO_GROUP
+                (
+                    "usage",
+                    u.currency,
+                    f"no_rate_to_{target}",
+                    _amount(amount, u.currency),
+                    None,
+                    *_NO_GROUP,
+                )
             )
     for s in rec.statements:
-        for measure, amount in (
+        figures: tuple[tuple[str, Decimal | int], ...] = (
             ("statements", s.statements),
             ("drafts", s.drafts),
             ("basis_total", s.basis_total),
@@ -93,8 +99,9 @@ def reconciliation_rows(rec: Reconciliation) -> Iterator[tuple[Any, ...]]:
             ("late_usage_amount", s.late_usage_amount),
             ("basis_difference", s.basis_difference),
             ("share_difference", s.share_difference),
-        ):
-            yield ("statements", s.currency, measure, _amount(amount, s.currency), None) + _NO_GROUP
+        )
+        for measure, figure in figures:
+            yield ("statements", s.currency, measure, _amount(figure, s.currency), None, *_NO_GROUP)
     for g in rec.unsettled:
         yield (
             "unsettled_late" if g.late else "unsettled",

@@ -11,8 +11,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from kpis.models import KpiDefinition, KpiMeasurement
-from kpis.selectors.scorecards import kpi_scorecard
 from kpis.periods import Period
+from kpis.selectors.scorecards import kpi_scorecard
 from kpis.services.definitions import kpi_definition_create
 from kpis.services.settlement_usage import (
     kpi_settlement_measurements_refresh,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from partners.models import Dispute
 from partnerhub.tenancy.context import tenant_context
+from partners.models import Dispute
 from settlements.models import Statement
 from settlements.selectors.finance import finance_dashboard
 from settlements.services.runs import settlement_run_execute, settlement_run_start
@@ -56,9 +56,7 @@ def test_dashboard_figures(personas, as_tenant_a):
     assert d.open_dispute_count == 2 and {x.title for x in d.open_disputes} == {
         f"Share of {p}" for p in made
     }
-    assert [(u.month, u.reason, u.basis) for u in d.unsettled] == [
-        (OCT, "no_active_agreement", 9)
-    ]
+    assert [(u.month, u.reason, u.basis) for u in d.unsettled] == [(OCT, "no_active_agreement", 9)]
 
 
 def test_dashboard_page_for_finance_roles_and_tenant_isolation(personas):

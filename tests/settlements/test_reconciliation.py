@@ -85,7 +85,7 @@ def test_planted_unsettled_usage_shows_under_its_reason_and_the_difference_is_ze
     assert ("missing_fx_rate", a.pk, "USD") in reasons
     [eur_st] = rec.statements
     assert eur_st.currency == "EUR"
-    assert eur_st.basis_total == D("148.00")  # 100 + 10 USD × 0.8 + 40
+    assert eur_st.basis_total == D("148.00")  # 100 + 10 USD at 0.8 + 40
     assert eur_st.basis_difference == 0 and eur_st.share_difference == 0
     assert rec.is_balanced
 
@@ -160,9 +160,7 @@ def test_reconciliation_is_zero_on_the_demo_data(db):
             assert {g.reason for g in rec.unsettled} == {"no_active_agreement"}
 
 
-def test_reconciliation_runs_a_constant_number_of_queries(
-    world, django_assert_max_num_queries
-):
+def test_reconciliation_runs_a_constant_number_of_queries(world, django_assert_max_num_queries):
     for i in range(5):
         p = PartnerFactory()
         assign(p, make_plan())

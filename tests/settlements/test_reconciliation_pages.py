@@ -52,7 +52,9 @@ def test_bad_month_is_a_clear_error(personas):
     response = client.get("/settlements/reconciliation/?month=2026-13")
     assert response.status_code == 400 and b"is not a period" in response.content
     assert client.get("/settlements/reconciliation/?month=2026-Q4").status_code == 400
-    assert client.get("/settlements/reconciliation/?month=2026-10&file_format=pdf").status_code == 400
+    assert (
+        client.get("/settlements/reconciliation/?month=2026-10&file_format=pdf").status_code == 400
+    )
     api = bearer(personas.a_finance, personas.tenant_a)
     response = api.get("/api/v1/settlements/reconciliation/?month=oct")
     assert response.status_code == 400
@@ -69,9 +71,11 @@ def test_partner_users_are_refused(personas):
 
 def test_api_returns_the_same_figures_scoped_to_the_tenant(personas):
     settle_october(personas)
-    body = bearer(personas.a_finance, personas.tenant_a).get(
-        "/api/v1/settlements/reconciliation/?month=2026-10"
-    ).json()
+    body = (
+        bearer(personas.a_finance, personas.tenant_a)
+        .get("/api/v1/settlements/reconciliation/?month=2026-10")
+        .json()
+    )
     assert body["has_run"] is True and body["is_balanced"] is True
     [eur] = body["usage"]
     assert eur["currency"] == "EUR" and eur["basis"] == "125.000000"
@@ -82,21 +86,25 @@ def test_api_returns_the_same_figures_scoped_to_the_tenant(personas):
     [st] = body["statements"]
     assert (st["basis_total"], st["partner_share_payable"]) == ("100.000000", "30.000000")
     # Tenant B sees only its own month.
-    other = bearer(personas.b_manager, personas.tenant_b).get(
-        "/api/v1/settlements/reconciliation/?month=2026-10"
-    ).json()
+    other = (
+        bearer(personas.b_manager, personas.tenant_b)
+        .get("/api/v1/settlements/reconciliation/?month=2026-10")
+        .json()
+    )
     assert [u["basis"] for u in other["usage"]] == ["1004.000000"]
     assert personas.a_other_partner.pk not in [g["partner_id"] for g in other["unsettled"]]
-    empty = bearer(personas.a_finance, personas.tenant_a).get(
-        "/api/v1/settlements/reconciliation/?month=2026-04"
-    ).json()
+    empty = (
+        bearer(personas.a_finance, personas.tenant_a)
+        .get("/api/v1/settlements/reconciliation/?month=2026-04")
+        .json()
+    )
     assert empty["has_run"] is False and empty["run"] is None and empty["usage"] == []
 
 
 def test_export_csv_and_xlsx_have_the_figures_and_escape_hostile_text(personas):
     settle_october(personas)
     with tenant_context(personas.tenant_a):
-        personas.a_other_partner.legal_name = "=HYPERLINK(\"http://evil\")"
+        personas.a_other_partner.legal_name = '=HYPERLINK("http://evil")'
         personas.a_other_partner.trading_name = ""
         personas.a_other_partner.save()
     client = login(personas.a_finance)

@@ -77,6 +77,7 @@ class ReconciliationSerializer(serializers.Serializer):
     month = serializers.DateField()
     has_run = serializers.BooleanField(help_text="False: no run of the month has finished.")
     run = serializers.IntegerField(source="run.pk", allow_null=True, default=None)
+    run_in_progress = serializers.BooleanField(help_text="A run of the month is not done yet.")
     is_balanced = serializers.BooleanField()
     usage = UsageCurrencySerializer(many=True)
     statements = SettlementCurrencySerializer(many=True)
@@ -87,6 +88,7 @@ EXAMPLE = {
     "month": "2026-10-01",
     "has_run": True,
     "run": 42,
+    "run_in_progress": False,
     "is_balanced": True,
     "usage": [
         {

@@ -37,6 +37,7 @@ from settlements.services.statements_build import (
 )
 
 ZERO = Decimal(0)
+ACTIVE = (SettlementRun.Status.QUEUED, SettlementRun.Status.RUNNING)
 REASONS: dict[str, str] = {
     REASON_UNKNOWN_PARTNER: "Unknown partner",
     NO_AGREEMENT: "No active agreement",
@@ -230,6 +231,7 @@ class Reconciliation:
     usage: list[UsageCurrency]
     statements: list[SettlementCurrency]
     unsettled: list[UnsettledGroup]
+    run_in_progress: bool = False  # figures move until it is done
 
     @property
     def has_run(self) -> bool:
@@ -287,10 +289,12 @@ def settlement_reconciliation(*, month: date) -> Reconciliation:
         for r in SettlementRun.objects.filter(
             Q(pk__in=latest)
             | Q(pk__in=Statement.objects.filter(month=month).values("run_id"), month=month)
+            | Q(month=month, status__in=ACTIVE)
         )
     }
     statement_runs = dict(Statement.objects.filter(month=month).values_list("partner_id", "run_id"))
     done = [r for r in runs.values() if r.status == SettlementRun.Status.DONE]
+    in_progress = any(r.status in ACTIVE for r in runs.values())
     run = max(done, key=lambda r: (r.created_at, r.pk)) if done else None
 
     params: dict[str, Any] = {
@@ -413,4 +417,5 @@ def settlement_reconciliation(*, month: date) -> Reconciliation:
         usage=sorted(by_ccy.values(), key=lambda u: u.currency),
         statements=[SettlementCurrency(*row) for row in statement_rows],
         unsettled=unsettled,
+        run_in_progress=in_progress,
     )

@@ -170,3 +170,10 @@ def test_reconciliation_runs_a_constant_number_of_queries(world, django_assert_m
     with django_assert_max_num_queries(7):
         rec = settlement_reconciliation(month=OCT)
         assert len(rec.unsettled) == 5
+
+
+def test_a_run_in_progress_is_flagged(world):
+    usage(world.a_partner, "music", "10.00")
+    settlement_run_start(month=OCT, chunk_size=200, enqueue=False)
+    rec = settlement_reconciliation(month=OCT)
+    assert rec.run_in_progress and not rec.has_run

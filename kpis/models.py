@@ -43,6 +43,18 @@ class SettlementMeasure(models.TextChoices):
     NET_AMOUNT = "net_amount", "Amount net of tax (in the KPI's currency)"
     QUANTITY = "quantity", "Quantity"
     RECORDS = "records", "Number of usage records"
+    # From the partner's statement history (approved and paid statements), one value a month.
+    STATEMENT_PARTNER_SHARE = (
+        "statement_partner_share",
+        "Partner share of approved and paid statements (monthly, in the KPI's currency)",
+    )
+    STATEMENT_BASIS = (
+        "statement_basis",
+        "Settled basis of approved and paid statements (monthly, in the KPI's currency)",
+    )
+
+
+STATEMENT_MEASURES = (SettlementMeasure.STATEMENT_PARTNER_SHARE, SettlementMeasure.STATEMENT_BASIS)
 
 
 class PeriodKind(models.TextChoices):
@@ -78,10 +90,11 @@ class KpiDefinition(TenantModel):
     )
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.API_CSV)
     settlement_measure = models.CharField(
-        max_length=12,
+        max_length=30,
         choices=SettlementMeasure.choices,
         blank=True,
-        help_text="For KPIs computed from settlement usage: what a day's records add up to.",
+        help_text="For KPIs computed from settlement usage: what a day's records add up to, "
+        "or a month's approved and paid statements.",
     )
     settlement_product_code = models.CharField(
         max_length=60,

@@ -3,6 +3,8 @@ draft statements of the three demo months (runs computed in this process).
 
 Runs after ``settlements.demo_usage`` (usage and FX first). Idempotent: plans are looked up by
 name, an agreement that already has an assignment keeps it, re-running a month replaces drafts.
+Adds the KPI "Settled revenue" computed from the partners' statement history (approved and paid
+statements, see docs/kpis.md): it fills as finance approves the demo months.
 """
 
 from __future__ import annotations
@@ -146,3 +148,29 @@ def load(tenant: Tenant) -> None:
         if SettlementRun.objects.filter(month=month, status__in=["queued", "running"]).exists():
             continue
         settlement_run_execute(run=settlement_run_start(month=month, enqueue=False))
+    _settled_revenue_kpi(tenant, months)
+
+
+SETTLED_REVENUE_KEY = "settled_revenue"
+
+
+def _settled_revenue_kpi(tenant: Tenant, months: list[date]) -> None:
+    """The statement-history revenue KPI of the demo, and its values for the demo months."""
+    from kpis.models import KpiDefinition
+    from kpis.services.definitions import kpi_definition_create
+    from kpis.services.settlement_usage import kpi_settlement_measurements_refresh
+
+    if not KpiDefinition.objects.filter(key=SETTLED_REVENUE_KEY).exists():
+        kpi_definition_create(
+            key=SETTLED_REVENUE_KEY,
+            name="Settled revenue",
+            description="The partner's share of its approved and paid statements, per month.",
+            unit="currency",
+            currency=tenant.default_currency,
+            direction="higher_better",
+            aggregation="sum",
+            source="settlement",
+            settlement_measure="statement_partner_share",
+            drift_enabled=False,  # one value a month: nothing for a daily drift detector
+        )
+    kpi_settlement_measurements_refresh(start=months[0], end=months[-1])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver
 
-from settlements.views import engine, exports, statements, usage
+from settlements.views import engine, exports, finance, statements, usage
 
 app_name = "settlements"
 
@@ -13,4 +13,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     *engine.urlpatterns,
     *exports.urlpatterns,
     *statements.urlpatterns,
+    *finance.urlpatterns,
 ]

@@ -7,7 +7,15 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from kpis.models import Aggregation, Direction, KpiDefinition, SettlementMeasure, Source, Unit
+from kpis.models import (
+    STATEMENT_MEASURES,
+    Aggregation,
+    Direction,
+    KpiDefinition,
+    SettlementMeasure,
+    Source,
+    Unit,
+)
 from partnerhub.tenancy.context import require_current_tenant
 
 EDITABLE_FIELDS = (
@@ -37,7 +45,11 @@ EDITABLE_FIELDS = (
 )
 
 
-AMOUNT_MEASURES = (SettlementMeasure.GROSS_AMOUNT, SettlementMeasure.NET_AMOUNT)
+AMOUNT_MEASURES = (
+    SettlementMeasure.GROSS_AMOUNT,
+    SettlementMeasure.NET_AMOUNT,
+    *STATEMENT_MEASURES,
+)
 
 
 def _check(definition: KpiDefinition) -> None:
@@ -65,6 +77,12 @@ def _check(definition: KpiDefinition) -> None:
             definition.unit != Unit.CURRENCY or not definition.currency
         ):
             errors["currency"] = "An amount from settlement usage needs a currency KPI's currency."
+        elif definition.settlement_measure in STATEMENT_MEASURES and (
+            definition.settlement_product_code
+        ):
+            errors["settlement_product_code"] = (
+                "A statement measure takes the whole statement: leave the product code empty."
+            )
     if definition.red_below > definition.amber_below:
         errors["red_below"] = "red_below must not be above amber_below."
     if errors:

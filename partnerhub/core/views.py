@@ -71,6 +71,18 @@ class DashboardView(RolePermissionRequiredMixin, TemplateView):
                     "testid": "card-draft-statements",
                 }
             )
+            if role_has_perm(role, Perm.SETTLEMENTS_APPROVE):
+                cards.append(
+                    {
+                        "title": "Finance dashboard",
+                        "value": overview.approved_statements,
+                        "description": "Approved statements waiting for payment; "
+                        "payables, receivables, disputes and unsettled usage.",
+                        "icon": "bank",
+                        "url": reverse("settlements:finance-dashboard"),
+                        "testid": "card-finance-dashboard",
+                    }
+                )
             if overview.disputed_statements:
                 cards.append(
                     {

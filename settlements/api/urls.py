@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver
 
-from settlements.api import engine, exports, statements, usage
+from settlements.api import engine, exports, reconciliation, statements, usage
 
 urlpatterns: list[URLPattern | URLResolver] = [
     *usage.urlpatterns,
     *engine.urlpatterns,
     *exports.urlpatterns,
     *statements.urlpatterns,
+    *reconciliation.urlpatterns,
 ]

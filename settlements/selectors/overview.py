@@ -14,18 +14,21 @@ from settlements.models import SettlementRun, Statement
 class SettlementOverview:
     draft_statements: int
     disputed_statements: int
+    approved_statements: int  # approved, not yet paid
     latest_run: SettlementRun | None
 
 
 def settlement_overview() -> SettlementOverview:
-    """Draft and disputed statements of the current tenant, and its latest run (two queries)."""
+    """Draft, disputed and approved statements of the current tenant, and its latest run."""
     counts = Statement.objects.aggregate(
         draft=Count("pk", filter=Q(status=Statement.Status.DRAFT)),
         disputed=Count("pk", filter=Q(status=Statement.Status.DISPUTED)),
+        approved=Count("pk", filter=Q(status=Statement.Status.APPROVED)),
     )
     return SettlementOverview(
         draft_statements=counts["draft"],
         disputed_statements=counts["disputed"],
+        approved_statements=counts["approved"],
         latest_run=SettlementRun.objects.order_by("-created_at", "-pk").first(),
     )
 

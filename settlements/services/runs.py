@@ -29,7 +29,9 @@ from settlements.models import FxRate, SettlementRun, SettlementRunChunk, Statem
 from settlements.selectors.plans import month_last_day
 from settlements.services.statements_build import (
     LATE_LOOKBACK_MONTHS,
+    REASON_UNKNOWN_PARTNER,
     add_months,
+    month_bounds,
     statements_build,
 )
 
@@ -259,14 +261,58 @@ def settlement_run_chunk_execute(*, chunk_id: int) -> bool:
     return True
 
 
+_UNKNOWN_PARTNER_SQL = """
+SELECT u.partner_id, u.product_code, u.currency, count(*), sum(u.quantity), sum(u.gross_amount),
+       array_agg(DISTINCT COALESCE(u.usage_import_id, 0) ORDER BY COALESCE(u.usage_import_id, 0))
+FROM settlements_usagerecord u
+WHERE u.tenant_id = %(tenant)s AND u.partner_id = ANY(%(partners)s)
+  AND u.event_time >= %(t0)s AND u.event_time < %(t1)s
+GROUP BY 1, 2, 3
+"""
+
+
+def _unknown_partner_usage(*, run: SettlementRun, known: set[int]) -> list[dict[str, Any]]:
+    """The month's usage of partners the run did not know (created after it started): no chunk
+    read it, so it is reported (gross basis, record currency) instead of silently left out."""
+    others = sorted(set(Partner.objects.values_list("pk", flat=True)) - known)
+    if not others:
+        return []
+    t0, t1 = month_bounds(run.month, require_current_tenant().timezone)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _UNKNOWN_PARTNER_SQL,
+            {"tenant": run.tenant_id, "partners": others, "t0": t0, "t1": t1},
+        )
+        rows = cursor.fetchall()
+    return [
+        {
+            "partner_id": pid,
+            "product_code": product,
+            "currency": ccy,
+            "reason": REASON_UNKNOWN_PARTNER,
+            "record_count": count,
+            "basis": str(gross),
+            "quantity": str(qty),
+            "late": False,
+            "imports": list(imps),
+        }
+        for pid, product, ccy, count, qty, gross, imps in rows
+    ]
+
+
 @transaction.atomic
 def settlement_run_finalize(*, run: SettlementRun) -> SettlementRun:
     """Merge the chunks' unsettled usage into the run (grouped by reason) and mark it done."""
     unsettled: list[dict[str, Any]] = []
     fx_days: set[tuple[str, str]] = set()
-    for items, days in run.chunks.order_by("index").values_list("unsettled", "fx_days"):
+    known: set[int] = set()
+    for items, days, partner_ids in run.chunks.order_by("index").values_list(
+        "unsettled", "fx_days", "partner_ids"
+    ):
         unsettled.extend(items)
         fx_days.update((day, ccy) for day, ccy in days)
+        known.update(partner_ids)
+    unsettled.extend(_unknown_partner_usage(run=run, known=known))
     unsettled.sort(key=lambda u: (u["reason"], u["partner_id"], u["product_code"], u["currency"]))
     run.unsettled = json.loads(json.dumps(unsettled))
     run.fx_rates = _fx_rates_used(run, fx_days)

@@ -41,6 +41,7 @@ from settlements.services.statements_write import (
 
 REASON_NO_RULE = "no_rule_for_product"
 REASON_NO_FX = "missing_fx_rate"
+REASON_UNKNOWN_PARTNER = "unknown_partner"
 LATE_LOOKBACK_MONTHS = 12
 AGGREGATE_WORK_MEM = "64MB"
 
@@ -303,6 +304,9 @@ def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> Chunk
     # partner → (product, is_late) → converted sums and trace of the currencies they came from.
     sums: dict[int, dict[tuple[str, bool], dict[str, Any]]] = defaultdict(dict)
     imports: dict[tuple[int, bool], set[int]] = defaultdict(set)
+    # Per (partner, product, is_late): the record currencies' own sums, so that usage without a
+    # rule is reported in its record currency like every other unsettled usage.
+    sources: dict[tuple[int, str, bool], dict[str, dict[str, Any]]] = defaultdict(dict)
     for row in rows:
         pid, product, is_late, ccy, has_fx, count, qty, basis, converted, lo, hi, imps, days = row
         fx_days.update((day, ccy) for day in days)
@@ -318,12 +322,20 @@ def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> Chunk
                     "basis": str(basis),
                     "quantity": str(qty),
                     "late": is_late,
+                    "imports": sorted(imps),
                 }
             )
             if plan.version is not None:
                 imports[(pid, is_late)].update(imps)
             continue
         imports[(pid, is_late)].update(imps)
+        sources[(pid, product, is_late)][ccy] = {
+            "record_count": count,
+            "basis": basis,
+            "quantity": qty,
+            "converted": converted,
+            "imports": imps,
+        }
         entry = sums[pid].setdefault(
             (product, is_late),
             {"basis": Decimal(0), "quantity": Decimal(0), "count": 0, "fx": {}},
@@ -374,18 +386,23 @@ def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> Chunk
         if adjustments.get(pid):
             settled[pid] = _add_adjustments(result, adjustments[pid])
         for agg in result.unsettled:
-            unsettled.append(
-                {
-                    "partner_id": pid,
-                    "product_code": agg.product_code,
-                    "currency": result.currency,
-                    "reason": REASON_NO_RULE,
-                    "record_count": agg.record_count,
-                    "basis": str(agg.basis),
-                    "quantity": str(agg.quantity),
-                    "late": agg in late_aggs,
-                }
-            )
+            is_late = agg in late_aggs
+            for ccy, src in sorted(sources[(pid, agg.product_code, is_late)].items()):
+                unsettled.append(
+                    {
+                        "partner_id": pid,
+                        "product_code": agg.product_code,
+                        "currency": ccy,
+                        "reason": REASON_NO_RULE,
+                        "record_count": src["record_count"],
+                        "basis": str(src["basis"]),
+                        "quantity": str(src["quantity"]),
+                        "late": is_late,
+                        "imports": sorted(src["imports"]),
+                        "plan_currency": result.currency,
+                        "converted": str(src["converted"]),
+                    }
+                )
         statements.append(
             {
                 "partner_id": pid,

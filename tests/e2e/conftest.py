@@ -190,7 +190,9 @@ def e2e_server(e2e_mail_dir: Path) -> Iterator[str]:
         conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(database, sql.Identifier(owner)))
 
     server: subprocess.Popen[bytes] | None = None
+    worker: subprocess.Popen[bytes] | None = None
     log = Path(tempfile.mkstemp(prefix=f"{name}_", suffix=".log")[1])
+    worker_log = Path(tempfile.mkstemp(prefix=f"{name}_worker_", suffix=".log")[1])
     media = Path(tempfile.mkdtemp(prefix=f"{name}_media_"))  # uploads never land in .data/
     try:
         _grant_app_role(_with_database(owner_url, name), owner, app)
@@ -204,6 +206,10 @@ def e2e_server(e2e_mail_dir: Path) -> Iterator[str]:
             "EMAIL_URL": f"filemail:///{e2e_mail_dir}",
             "PARTNERHUB_MEDIA_ROOT": str(media),
             "PYTHONUNBUFFERED": "1",
+            # Background work (exports, runs, imports) goes to this server's own queue, which
+            # the worker below consumes: nothing queued by other tests reaches this database.
+            "CELERY_TASK_DEFAULT_QUEUE": name,
+            "CELERY_TASK_ALWAYS_EAGER": "0",
         }
         _manage(["migrate", "--database=owner", "--no-input"], env)
         _manage(["load_demo"], env)
@@ -218,19 +224,45 @@ def e2e_server(e2e_mail_dir: Path) -> Iterator[str]:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
+        with worker_log.open("wb") as out:
+            worker = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "partnerhub",
+                    "worker",
+                    "-Q",
+                    name,
+                    "--pool",
+                    "solo",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--loglevel",
+                    "INFO",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         _wait_until_healthy(base_url, server, log)
         yield base_url
     finally:
-        if server is not None:
-            server.terminate()
+        for process in (server, worker):
+            if process is None:
+                continue
+            process.terminate()
             try:
-                server.wait(timeout=10)
+                process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+                process.kill()
+                process.wait()
         with psycopg.connect(maintenance_url, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(database))
         log.unlink(missing_ok=True)
+        worker_log.unlink(missing_ok=True)
         shutil.rmtree(media, ignore_errors=True)
 
 

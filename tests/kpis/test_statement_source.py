@@ -63,7 +63,9 @@ def history(personas, as_tenant_a):
 def test_approved_and_paid_statements_fill_a_monthly_value_drafts_do_not(history):
     share, basis = revenue_kpi(), revenue_kpi("statement_basis", key="basis")
     assert kpi_settlement_measurements_refresh(start=OCT, end=date(2026, 10, 31)) == 0
-    Statement.objects.filter(partner=history.a_partner, month=SEP).update(status="paid")
+    september = Statement.objects.filter(partner=history.a_partner, month=SEP)
+    september.update(status="approved")  # the database allows only draft → approved → paid
+    september.update(status="paid")
     Statement.objects.filter(partner=history.a_partner, month=OCT).update(status="approved")
     Statement.objects.filter(partner=history.a_other_partner).update(status="approved")  # USD
     kpi_settlement_measurements_refresh(start=OCT, end=date(2026, 10, 31))

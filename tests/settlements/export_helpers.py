@@ -34,7 +34,7 @@ def make_statement(
         plan_version=plan.versions.get(),
         currency=currency,
         direction=direction,
-        status=status,
+        status=Statement.Status.DRAFT,
         basis_total=Decimal(basis),
         partner_share=Decimal(share),
         csp_share=Decimal(basis) - Decimal(share),
@@ -61,4 +61,13 @@ def make_statement(
             description="Correction of September",
             amount=Decimal(adjustment),
         )
+    # Lines only go into drafts, and the database allows only draft → approved → paid|disputed.
+    path = {
+        "approved": ["approved"],
+        "paid": ["approved", "paid"],
+        "disputed": ["approved", "disputed"],
+    }
+    for step in path.get(status, []):
+        Statement.objects.filter(pk=statement.pk).update(status=step)
+    statement.refresh_from_db()
     return statement

@@ -33,7 +33,7 @@ from typing import IO, Any
 
 import psycopg
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from partnerhub.tenancy.context import require_current_tenant, tenant_context
@@ -58,6 +58,7 @@ CHUNK_SIZE = 1 << 20
 BATCH_SIZE = 250_000
 BRIN_MIN_ROWS = 10_000
 TEMP_BUFFERS = "256MB"
+CHECK_WORK_MEM = "64MB"
 MAX_HEADER_BYTES = 64 * 1024
 BULK_MAX_ROWS = 10_000
 PREVIEW_ROWS = 20
@@ -363,6 +364,60 @@ def _validate(tenant: Tenant) -> Validation:
     return Validation(bad, sorted(month for month, _ in rows if month is not None))
 
 
+def _fast_amount_ok(col: str, decimals: str) -> str:
+    present = (
+        f"translate(s.{col}, '{_DIGITS}.+-', '') = ''"
+        f" AND length(split_part(ltrim(s.{col}, '+-'), '.', 1)) <= 14"
+        f" AND length(rtrim(split_part(s.{col}, '.', 2), '0')) <= {decimals}"
+        f" AND s.{col}::numeric IS NOT NULL"
+    )
+    if col == "tax_amount":
+        return f"(nullif(s.{col}, '') IS NULL OR ({present}))"
+    return f"(nullif(s.{col}, '') IS NOT NULL AND {present})"
+
+
+# The same rules as ``_validate``, as one boolean per row and no messages: a scan that only counts.
+# Casts stand in for pg_input_is_valid() and raise on the first malformed value; either way (a bad
+# row or an error) the full validation runs and names every problem.
+_FAST_SQL = f"""
+WITH ccy(code, minor) AS (SELECT * FROM unnest(%(codes)s::text[], %(minor)s::int[]))
+SELECT sum(failing), array_agg(month) FROM (
+SELECT date_trunc('month', s.event_time::timestamptz AT TIME ZONE 'UTC')::date AS month,
+    count(*) FILTER (WHERE NOT coalesce(
+        translate(left(s.event_time, 10), '{_DIGITS}', '9999999999') = '9999-99-99'
+        AND p.id IS NOT NULL AND pr.id IS NOT NULL AND c.code IS NOT NULL
+        AND length(s.external_id) BETWEEN 1 AND 100
+        AND {_fast_amount_ok("quantity", "6")}
+        AND {_fast_amount_ok("gross_amount", "c.minor")}
+        AND {_fast_amount_ok("tax_amount", "c.minor")}, false)) AS failing
+FROM {STAGING} s
+LEFT JOIN partners_partner p ON p.tenant_id = %(tenant)s
+    AND p.id = CASE WHEN length(s.partner) BETWEEN 1 AND 18
+        AND translate(s.partner, '{_DIGITS}', '') = '' THEN s.partner::bigint END
+LEFT JOIN settlements_product pr ON pr.tenant_id = %(tenant)s AND pr.code = s.product_code
+LEFT JOIN ccy c ON c.code = s.currency
+GROUP BY 1
+) AS m
+"""
+
+
+def _validate_fast(tenant: Tenant) -> Validation | None:
+    """The months of the staged rows when every one is valid, else None (one counting scan)."""
+    codes = currency_minor_units()
+    params = {"codes": list(codes), "minor": list(codes.values()), "tenant": tenant.pk}
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # Room to hash the rows by month in memory (transaction-local).
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [CHECK_WORK_MEM])
+            cursor.execute(_FAST_SQL, params)
+            failing, months = cursor.fetchone()
+    except DatabaseError:  # a value no cast accepts: the full validation names it
+        return None
+    if failing:
+        return None
+    return Validation(0, sorted(m for m in months or [] if m is not None))
+
+
 def _record_rejections(usage_import: UsageImport) -> None:
     raw = " || ',' || ".join(f"coalesce(s.{c}, '')" for c in COLUMNS)
     with connection.cursor() as cursor:
@@ -426,14 +481,46 @@ def _insert_sql(*, with_errors: bool, dedupe_in_batch: bool) -> str:
     """
 
 
+def _fast_insert_sql(*, with_errors: bool) -> tuple[str, str]:
+    rows = f"{STAGING} s WHERE s.row_number BETWEEN %(low)s AND %(high)s" + (
+        f" AND NOT EXISTS (SELECT 1 FROM {ERRORS} e WHERE e.row_number = s.row_number)"
+        if with_errors
+        else ""
+    )
+    keys = f"""
+    INSERT INTO settlements_usagekey (tenant_id, external_id)
+    SELECT %(tenant)s, s.external_id FROM {rows}
+    """
+    # In partner and time order: the (tenant, partner, event_time) index is then filled page by
+    # page rather than at random, and a partner's rows of the month sit together on disk.
+    records = f"""
+    INSERT INTO settlements_usagerecord (tenant_id, partner_id, product_code, event_time,
+        quantity, gross_amount, tax_amount, currency, external_id, usage_import_id, created_at)
+    SELECT %(tenant)s, s.partner::bigint, s.product_code, s.event_time::timestamptz,
+        s.quantity::numeric, s.gross_amount::numeric,
+        coalesce(nullif(s.tax_amount, '')::numeric, 0), s.currency, s.external_id,
+        %(import)s, %(now)s
+    FROM {rows}
+    ORDER BY 2, 4
+    """
+    return keys, records
+
+
 def _insert_batch(usage_import: UsageImport, low: int, high: int, *, with_errors: bool) -> int:
     """Insert the valid rows numbered low..high; the number of new records.
 
-    One statement: the keys of the batch go into the key table (``ON CONFLICT DO NOTHING``: the
-    database, not a scan of earlier imports, says which are new) and the rows of the new keys
-    into the partitions. A batch that repeats an external id inserts that key once but would join
-    it to every row carrying it; that shows as more rows than keys, and the batch is redone with
-    the first row of each external id only (a sort of the batch that files without repeats skip).
+    Fast path, for a batch of new records: a plain insert of its keys into the key table (the
+    primary key refuses any external id already stored or repeated in the batch) and of its rows
+    into the partitions, no join between the two. A plain insert costs less than half of
+    ``ON CONFLICT`` (which inserts speculatively, row by row). When the key table refuses a key
+    the savepoint rolls back and the batch goes the general way.
+
+    General path, one statement: the keys of the batch go into the key table (``ON CONFLICT DO
+    NOTHING``: the database, not a scan of earlier imports, says which are new) and the rows of
+    the new keys into the partitions. A batch that repeats an external id inserts that key once
+    but would join it to every row carrying it; that shows as more rows than keys, and the batch
+    is redone with the first row of each external id only (a sort of the batch that files
+    without repeats skip).
     """
     params: dict[str, Any] = {
         "low": low,
@@ -443,6 +530,16 @@ def _insert_batch(usage_import: UsageImport, low: int, high: int, *, with_errors
         "now": timezone.now(),
     }
     with connection.cursor() as cursor:
+        keys_sql, records_sql = _fast_insert_sql(with_errors=with_errors)
+        # Room to sort the batch in memory (transaction-local).
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [CHECK_WORK_MEM])
+        try:
+            with transaction.atomic():
+                cursor.execute(keys_sql, params)
+                cursor.execute(records_sql, params)
+                return int(cursor.rowcount)
+        except IntegrityError:  # an external id that is stored already (or twice in the batch)
+            pass
         try:
             with transaction.atomic():
                 cursor.execute(_insert_sql(with_errors=with_errors, dedupe_in_batch=False), params)
@@ -528,7 +625,7 @@ def usage_import_run(
                 except UsageImportError as exc:
                     _reject_whole(usage_import, exc)
                     return usage_import
-            checked = _validate(tenant)
+            checked = _validate_fast(tenant) or _validate(tenant)
             bad = checked.bad
             _record_rejections(usage_import)
             _update(usage_import, rows_total=total, rejected=bad)

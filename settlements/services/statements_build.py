@@ -64,7 +64,7 @@ def add_months(month: date, n: int) -> date:
 # aggregate on the rows), then the plan (basis, FX day) and the day's rate are applied to those
 # few groups. Exact: a day's rate is one constant, so sum(basis) * rate = sum(basis * rate) in
 # numeric arithmetic, and gross - tax is summed the same either way.
-_AGGREGATE_SQL = """
+_AGGREGATE_SQL_TEMPLATE = """
 WITH pp AS (
     SELECT * FROM jsonb_to_recordset(%(pp)s::jsonb)
         AS x(partner_id bigint, ccy text, net boolean, period_end boolean)
@@ -82,17 +82,7 @@ WITH pp AS (
     WHERE u.tenant_id = %(tenant)s AND u.partner_id = ANY(%(partners)s)
       AND u.event_time >= %(t0)s AND u.event_time < %(t1)s
     GROUP BY 1, 2, 3, 5, 7
-    UNION ALL
-    SELECT u.partner_id, u.product_code, u.currency, true,
-           (u.event_time AT TIME ZONE %(tz)s)::date, late.month_end,
-           COALESCE(u.usage_import_id, 0), count(*), sum(u.quantity),
-           sum(u.gross_amount), sum(u.tax_amount)
-    FROM late
-    JOIN settlements_usagerecord u
-      ON u.tenant_id = %(tenant)s AND u.partner_id = late.partner_id
-     AND u.event_time >= late.t0 AND u.event_time < late.t1
-    WHERE NOT (COALESCE(u.usage_import_id, 0) = ANY(late.excluded))
-    GROUP BY 1, 2, 3, 5, 6, 7
+    {late_branch}
 ), usage AS (
     SELECT r.partner_id, r.product_code, r.currency, r.is_late, r.imp, r.n, r.qty, r.day,
            r.gross - CASE WHEN pp.net THEN r.tax ELSE 0 END AS basis, pp.ccy,
@@ -106,6 +96,27 @@ FROM usage r
 LEFT JOIN fx ON fx.day = r.fx_day AND fx.src = r.currency AND fx.dst = r.ccy
 GROUP BY 1, 2, 3, 4, 5
 """
+
+
+# Rows of frozen months settled late: a second branch of ``raw``, left out when no partner of the
+# chunk has a frozen month before this one (the usual case), so the plan is one scan and one
+# aggregate of the month's partition.
+_LATE_BRANCH = """    UNION ALL
+    SELECT u.partner_id, u.product_code, u.currency, true,
+           (u.event_time AT TIME ZONE %(tz)s)::date, late.month_end,
+           COALESCE(u.usage_import_id, 0), count(*), sum(u.quantity),
+           sum(u.gross_amount), sum(u.tax_amount)
+    FROM late
+    JOIN settlements_usagerecord u
+      ON u.tenant_id = %(tenant)s AND u.partner_id = late.partner_id
+     AND u.event_time >= late.t0 AND u.event_time < late.t1
+    WHERE NOT (COALESCE(u.usage_import_id, 0) = ANY(late.excluded))
+    GROUP BY 1, 2, 3, 5, 6, 7
+"""
+
+
+def _aggregate_sql(*, with_late: bool) -> str:
+    return _AGGREGATE_SQL_TEMPLATE.replace("{late_branch}", _LATE_BRANCH if with_late else "")
 
 
 def _fx_rows(fx_rates: dict[str, dict[str, str]]) -> list[dict[str, str]]:
@@ -231,7 +242,7 @@ def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> Chunk
         # in memory instead of spilling to disk (transaction-local).
         cursor.execute("SELECT set_config('work_mem', %s, true)", [AGGREGATE_WORK_MEM])
         cursor.execute(
-            _AGGREGATE_SQL,
+            _aggregate_sql(with_late=bool(late)),
             {
                 "pp": json.dumps(pp_rows),
                 "fx": json.dumps(_fx_rows(run.fx_rates)),

@@ -28,6 +28,7 @@ import io
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import IO, Any
 
@@ -58,7 +59,7 @@ CHUNK_SIZE = 1 << 20
 BATCH_SIZE = 250_000
 BRIN_MIN_ROWS = 10_000
 TEMP_BUFFERS = "256MB"
-CHECK_WORK_MEM = "64MB"
+SORT_WORK_MEM = "64MB"
 MAX_HEADER_BYTES = 64 * 1024
 BULK_MAX_ROWS = 10_000
 PREVIEW_ROWS = 20
@@ -251,9 +252,13 @@ def stage_rows(rows: Iterable[Mapping[str, Any]]) -> int:
 
 # ---------------------------------------------------------------- validation
 
-# Cheap checks instead of regular expressions (which cost ~10x more per row at a million rows):
-# a character-class test with translate() and PostgreSQL's own parser via pg_input_is_valid().
+# Cheap checks instead of regular expressions (which cost 1.5-3x more per row, measured): a
+# character-class test with translate() and PostgreSQL's own parser via pg_input_is_valid().
+# Size and decimals are read from the parsed number (abs(), min_scale()) rather than by cutting
+# the text apart with split_part()/rtrim() (about 20% less per amount).
 _DIGITS = "0123456789"
+# numeric(20, 6): 14 digits before the point.
+AMOUNT_LIMIT = "1e14"
 
 
 def _number_ok(col: str) -> str:
@@ -265,14 +270,16 @@ def _amount_check(col: str, decimals_clause: str) -> str:
     return f"""CASE
         WHEN nullif(s.{col}, '') IS NULL THEN {required}
         WHEN NOT ({_number_ok(col)}) THEN 'is not a number: ' || quote_literal(left(s.{col}, 40))
-        WHEN length(split_part(ltrim(s.{col}, '+-'), '.', 1)) > 14 THEN 'is too large'
+        WHEN abs(s.{col}::numeric) >= {AMOUNT_LIMIT} THEN 'is too large'
         WHEN {decimals_clause} END"""
 
 
-_TIME_OK = (
-    f"(translate(left(s.event_time, 10), '{_DIGITS}', '9999999999') = '9999-99-99'"
-    " AND pg_input_is_valid(s.event_time, 'timestamptz'))"
+_DATE_PREFIX = f"translate(left(s.event_time, 10), '{_DIGITS}', '9999999999') = '9999-99-99'"
+_PARTNER_ID = (
+    f"CASE WHEN length(s.partner) BETWEEN 1 AND 18 AND translate(s.partner, '{_DIGITS}', '') = ''"
+    " THEN s.partner::bigint END"
 )
+_TIME_OK = f"({_DATE_PREFIX} AND pg_input_is_valid(s.event_time, 'timestamptz'))"
 
 
 @dataclass(frozen=True)
@@ -290,7 +297,7 @@ def _validate(tenant: Tenant) -> Validation:
     """``validate_staged`` in one scan of the staging table, with the valid rows' months."""
     codes = currency_minor_units()
     decimals = (
-        "c.code IS NOT NULL AND length(rtrim(split_part(s.{col}, '.', 2), '0')) > c.minor "
+        "c.code IS NOT NULL AND min_scale(s.{col}::numeric) > c.minor "
         "THEN 'has more decimals than ' || c.code || ' allows (' || c.minor || ')'"
     )
     # Each column's problem is computed in one projection over the staging table (a VALUES
@@ -313,7 +320,7 @@ def _validate(tenant: Tenant) -> Validation:
         CASE WHEN {_TIME_OK} THEN
             date_trunc('month', s.event_time::timestamptz AT TIME ZONE 'UTC')::date
         END AS month,
-        {_amount_check("quantity", "length(rtrim(split_part(s.quantity, '.', 2), '0')) > 6 THEN 'has more than 6 decimals'")} AS quantity,
+        {_amount_check("quantity", "min_scale(s.quantity::numeric) > 6 THEN 'has more than 6 decimals'")} AS quantity,
         {_amount_check("gross_amount", decimals.format(col="gross_amount"))} AS gross_amount,
         {_amount_check("tax_amount", decimals.format(col="tax_amount"))} AS tax_amount,
         CASE WHEN nullif(s.currency, '') IS NULL THEN 'is required'
@@ -325,8 +332,7 @@ def _validate(tenant: Tenant) -> Validation:
         END AS external_id
     FROM {STAGING} s
     LEFT JOIN partners_partner p ON p.tenant_id = %(tenant)s
-        AND p.id = CASE WHEN length(s.partner) BETWEEN 1 AND 18
-            AND translate(s.partner, '{_DIGITS}', '') = '' THEN s.partner::bigint END
+        AND p.id = {_PARTNER_ID}
     LEFT JOIN settlements_product pr ON pr.tenant_id = %(tenant)s AND pr.code = s.product_code
     LEFT JOIN ccy c ON c.code = s.currency
     ), flagged AS (
@@ -367,9 +373,8 @@ def _validate(tenant: Tenant) -> Validation:
 def _fast_amount_ok(col: str, decimals: str) -> str:
     present = (
         f"translate(s.{col}, '{_DIGITS}.+-', '') = ''"
-        f" AND length(split_part(ltrim(s.{col}, '+-'), '.', 1)) <= 14"
-        f" AND length(rtrim(split_part(s.{col}, '.', 2), '0')) <= {decimals}"
-        f" AND s.{col}::numeric IS NOT NULL"
+        f" AND abs(s.{col}::numeric) < {AMOUNT_LIMIT}"
+        f" AND min_scale(s.{col}::numeric) <= {decimals}"
     )
     if col == "tax_amount":
         return f"(nullif(s.{col}, '') IS NULL OR ({present}))"
@@ -378,44 +383,56 @@ def _fast_amount_ok(col: str, decimals: str) -> str:
 
 # The same rules as ``_validate``, as one boolean per row and no messages: a scan that only counts.
 # Casts stand in for pg_input_is_valid() and raise on the first malformed value; either way (a bad
-# row or an error) the full validation runs and names every problem.
+# row or an error) the full validation runs and names every problem. The earliest and latest
+# event times give the partitions to make (a GROUP BY or DISTINCT on the month would be planned
+# for as many groups as rows and sorted on disk). OFFSET 0 keeps the subquery whole, so that each
+# time is parsed once.
 _FAST_SQL = f"""
 WITH ccy(code, minor) AS (SELECT * FROM unnest(%(codes)s::text[], %(minor)s::int[]))
-SELECT sum(failing), array_agg(month) FROM (
-SELECT date_trunc('month', s.event_time::timestamptz AT TIME ZONE 'UTC')::date AS month,
-    count(*) FILTER (WHERE NOT coalesce(
-        translate(left(s.event_time, 10), '{_DIGITS}', '9999999999') = '9999-99-99'
+SELECT count(*) FILTER (WHERE NOT coalesce(ok, false)),
+    date_trunc('month', min(t) AT TIME ZONE 'UTC')::date,
+    date_trunc('month', max(t) AT TIME ZONE 'UTC')::date
+FROM (
+    SELECT s.event_time::timestamptz AS t,
+        {_DATE_PREFIX}
         AND p.id IS NOT NULL AND pr.id IS NOT NULL AND c.code IS NOT NULL
         AND length(s.external_id) BETWEEN 1 AND 100
         AND {_fast_amount_ok("quantity", "6")}
         AND {_fast_amount_ok("gross_amount", "c.minor")}
-        AND {_fast_amount_ok("tax_amount", "c.minor")}, false)) AS failing
-FROM {STAGING} s
-LEFT JOIN partners_partner p ON p.tenant_id = %(tenant)s
-    AND p.id = CASE WHEN length(s.partner) BETWEEN 1 AND 18
-        AND translate(s.partner, '{_DIGITS}', '') = '' THEN s.partner::bigint END
-LEFT JOIN settlements_product pr ON pr.tenant_id = %(tenant)s AND pr.code = s.product_code
-LEFT JOIN ccy c ON c.code = s.currency
-GROUP BY 1
-) AS m
+        AND {_fast_amount_ok("tax_amount", "c.minor")} AS ok
+    FROM {STAGING} s
+    LEFT JOIN partners_partner p ON p.tenant_id = %(tenant)s
+        AND p.id = {_PARTNER_ID}
+    LEFT JOIN settlements_product pr ON pr.tenant_id = %(tenant)s AND pr.code = s.product_code
+    LEFT JOIN ccy c ON c.code = s.currency
+    OFFSET 0
+) AS checked
 """
 
 
+def _months_between(first: date, last: date) -> list[date]:
+    """First days of the months from ``first`` to ``last``."""
+    index, stop = first.year * 12 + first.month - 1, last.year * 12 + last.month - 1
+    return [date(i // 12, i % 12 + 1, 1) for i in range(index, stop + 1)]
+
+
 def _validate_fast(tenant: Tenant) -> Validation | None:
-    """The months of the staged rows when every one is valid, else None (one counting scan)."""
+    """The months of the staged rows when every one is valid, else None (one counting scan).
+
+    The months are every month from the earliest row to the latest: a month in between without
+    rows only gets its (empty) partition a little early.
+    """
     codes = currency_minor_units()
     params = {"codes": list(codes), "minor": list(codes.values()), "tenant": tenant.pk}
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            # Room to hash the rows by month in memory (transaction-local).
-            cursor.execute("SELECT set_config('work_mem', %s, true)", [CHECK_WORK_MEM])
             cursor.execute(_FAST_SQL, params)
-            failing, months = cursor.fetchone()
+            failing, first, last = cursor.fetchone()
     except DatabaseError:  # a value no cast accepts: the full validation names it
         return None
     if failing:
         return None
-    return Validation(0, sorted(m for m in months or [] if m is not None))
+    return Validation(0, _months_between(first, last) if first is not None else [])
 
 
 def _record_rejections(usage_import: UsageImport) -> None:
@@ -532,7 +549,7 @@ def _insert_batch(usage_import: UsageImport, low: int, high: int, *, with_errors
     with connection.cursor() as cursor:
         keys_sql, records_sql = _fast_insert_sql(with_errors=with_errors)
         # Room to sort the batch in memory (transaction-local).
-        cursor.execute("SELECT set_config('work_mem', %s, true)", [CHECK_WORK_MEM])
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [SORT_WORK_MEM])
         try:
             with transaction.atomic():
                 cursor.execute(keys_sql, params)

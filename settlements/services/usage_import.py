@@ -3,17 +3,21 @@
 """Usage ingestion at COPY speed: CSV files and JSON batches, one SQL path.
 
 Rows are streamed with ``COPY ... FROM STDIN`` into a TEMP staging table of text columns (the
-file is read in chunks, never whole), validated set-based in SQL (each problem recorded as a
-``UsageRejectedRow`` naming row and column), then inserted set-based into the monthly partitions
-of ``settlements_usagerecord``; the key table ``settlements_usagekey`` decides new vs duplicate
-(``INSERT ... ON CONFLICT DO NOTHING RETURNING``), so re-sending a record stores it once.
+file is read in chunks, never whole), validated set-based in SQL (one counting scan; when it
+finds a problem, the full validation records each one as a ``UsageRejectedRow`` naming row and
+column), then inserted set-based into the monthly partitions of ``settlements_usagerecord``. The
+primary key of the key table ``settlements_usagekey`` keeps ``(tenant, external_id)`` unique: a
+batch of new records goes in with plain inserts; a batch with a key already stored goes through
+``INSERT ... ON CONFLICT DO NOTHING RETURNING``, which tells new from duplicate, so re-sending a
+record stores it once. Timings: docs/settlement.md, "Speed, and where the time goes".
 
 File format: UTF-8 CSV with a header row naming the columns ``partner`` (the partner's id in
 PartnerHub), ``product_code``, ``event_time`` (ISO 8601; without an offset it is read in the
 tenant's time zone), ``quantity``, ``gross_amount``, ``tax_amount`` (may be empty: 0),
 ``currency`` (ISO 4217) and ``external_id``; other columns are ignored. Rows are numbered from
 the first data row (row 1). Amounts may not have more significant decimals than the currency's
-minor units (``10.50`` is fine in EUR, ``10.5`` is refused in JPY, ``100.00`` is accepted as 100).
+minor units (``10.50`` is fine in EUR, ``10.5`` is refused in JPY, ``100.00`` is accepted as 100)
+and must be below 10^14 in absolute value.
 
 Files are processed in batches of rows (``batch_size``), each committed with the import's
 progress (``rows_processed``): a re-run (worker lost) re-stages the file, validates again and
@@ -28,12 +32,13 @@ import io
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import IO, Any
 
 import psycopg
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from partnerhub.tenancy.context import require_current_tenant, tenant_context
@@ -58,6 +63,7 @@ CHUNK_SIZE = 1 << 20
 BATCH_SIZE = 250_000
 BRIN_MIN_ROWS = 10_000
 TEMP_BUFFERS = "256MB"
+SORT_WORK_MEM = "64MB"
 MAX_HEADER_BYTES = 64 * 1024
 BULK_MAX_ROWS = 10_000
 PREVIEW_ROWS = 20
@@ -250,9 +256,13 @@ def stage_rows(rows: Iterable[Mapping[str, Any]]) -> int:
 
 # ---------------------------------------------------------------- validation
 
-# Cheap checks instead of regular expressions (which cost ~10x more per row at a million rows):
-# a character-class test with translate() and PostgreSQL's own parser via pg_input_is_valid().
+# Cheap checks instead of regular expressions (3x the cost for the partner id, measured): a
+# character-class test with translate() and PostgreSQL's own parser via pg_input_is_valid().
+# Size and decimals are read from the parsed number (abs(), min_scale()) rather than by cutting
+# the text apart with split_part()/rtrim() (about 20% less per amount).
 _DIGITS = "0123456789"
+# numeric(20, 6): 14 digits before the point.
+AMOUNT_LIMIT = "1e14"
 
 
 def _number_ok(col: str) -> str:
@@ -264,14 +274,16 @@ def _amount_check(col: str, decimals_clause: str) -> str:
     return f"""CASE
         WHEN nullif(s.{col}, '') IS NULL THEN {required}
         WHEN NOT ({_number_ok(col)}) THEN 'is not a number: ' || quote_literal(left(s.{col}, 40))
-        WHEN length(split_part(ltrim(s.{col}, '+-'), '.', 1)) > 14 THEN 'is too large'
+        WHEN abs(s.{col}::numeric) >= {AMOUNT_LIMIT} THEN 'is too large'
         WHEN {decimals_clause} END"""
 
 
-_TIME_OK = (
-    f"(translate(left(s.event_time, 10), '{_DIGITS}', '9999999999') = '9999-99-99'"
-    " AND pg_input_is_valid(s.event_time, 'timestamptz'))"
+_DATE_PREFIX = f"translate(left(s.event_time, 10), '{_DIGITS}', '9999999999') = '9999-99-99'"
+_PARTNER_ID = (
+    f"CASE WHEN length(s.partner) BETWEEN 1 AND 18 AND translate(s.partner, '{_DIGITS}', '') = ''"
+    " THEN s.partner::bigint END"
 )
+_TIME_OK = f"({_DATE_PREFIX} AND pg_input_is_valid(s.event_time, 'timestamptz'))"
 
 
 @dataclass(frozen=True)
@@ -289,7 +301,7 @@ def _validate(tenant: Tenant) -> Validation:
     """``validate_staged`` in one scan of the staging table, with the valid rows' months."""
     codes = currency_minor_units()
     decimals = (
-        "c.code IS NOT NULL AND length(rtrim(split_part(s.{col}, '.', 2), '0')) > c.minor "
+        "c.code IS NOT NULL AND min_scale(s.{col}::numeric) > c.minor "
         "THEN 'has more decimals than ' || c.code || ' allows (' || c.minor || ')'"
     )
     # Each column's problem is computed in one projection over the staging table (a VALUES
@@ -312,7 +324,7 @@ def _validate(tenant: Tenant) -> Validation:
         CASE WHEN {_TIME_OK} THEN
             date_trunc('month', s.event_time::timestamptz AT TIME ZONE 'UTC')::date
         END AS month,
-        {_amount_check("quantity", "length(rtrim(split_part(s.quantity, '.', 2), '0')) > 6 THEN 'has more than 6 decimals'")} AS quantity,
+        {_amount_check("quantity", "min_scale(s.quantity::numeric) > 6 THEN 'has more than 6 decimals'")} AS quantity,
         {_amount_check("gross_amount", decimals.format(col="gross_amount"))} AS gross_amount,
         {_amount_check("tax_amount", decimals.format(col="tax_amount"))} AS tax_amount,
         CASE WHEN nullif(s.currency, '') IS NULL THEN 'is required'
@@ -324,8 +336,7 @@ def _validate(tenant: Tenant) -> Validation:
         END AS external_id
     FROM {STAGING} s
     LEFT JOIN partners_partner p ON p.tenant_id = %(tenant)s
-        AND p.id = CASE WHEN length(s.partner) BETWEEN 1 AND 18
-            AND translate(s.partner, '{_DIGITS}', '') = '' THEN s.partner::bigint END
+        AND p.id = {_PARTNER_ID}
     LEFT JOIN settlements_product pr ON pr.tenant_id = %(tenant)s AND pr.code = s.product_code
     LEFT JOIN ccy c ON c.code = s.currency
     ), flagged AS (
@@ -361,6 +372,73 @@ def _validate(tenant: Tenant) -> Validation:
             cursor.execute(f"CREATE INDEX ON {ERRORS} (row_number)")
             cursor.execute(f"ANALYZE {ERRORS}")
     return Validation(bad, sorted(month for month, _ in rows if month is not None))
+
+
+def _fast_amount_ok(col: str, decimals: str) -> str:
+    present = (
+        f"translate(s.{col}, '{_DIGITS}.+-', '') = ''"
+        f" AND abs(s.{col}::numeric) < {AMOUNT_LIMIT}"
+        f" AND min_scale(s.{col}::numeric) <= {decimals}"
+    )
+    if col == "tax_amount":
+        return f"(nullif(s.{col}, '') IS NULL OR ({present}))"
+    return f"(nullif(s.{col}, '') IS NOT NULL AND {present})"
+
+
+# The same rules as ``_validate``, as one boolean per row and no messages: a scan that only counts.
+# Casts stand in for pg_input_is_valid() and raise on the first malformed value; either way (a bad
+# row or an error) the full validation runs and names every problem. The earliest and latest
+# event times give the partitions to make (a GROUP BY or DISTINCT on the month would be planned
+# for as many groups as rows and sorted on disk). OFFSET 0 keeps the subquery whole, so that each
+# time is parsed once.
+_FAST_SQL = f"""
+WITH ccy(code, minor) AS (SELECT * FROM unnest(%(codes)s::text[], %(minor)s::int[]))
+SELECT count(*) FILTER (WHERE NOT coalesce(ok, false)),
+    date_trunc('month', min(t) AT TIME ZONE 'UTC')::date,
+    date_trunc('month', max(t) AT TIME ZONE 'UTC')::date
+FROM (
+    SELECT s.event_time::timestamptz AS t,
+        {_DATE_PREFIX}
+        AND p.id IS NOT NULL AND pr.id IS NOT NULL AND c.code IS NOT NULL
+        AND length(s.external_id) BETWEEN 1 AND 100
+        AND {_fast_amount_ok("quantity", "6")}
+        AND {_fast_amount_ok("gross_amount", "c.minor")}
+        AND {_fast_amount_ok("tax_amount", "c.minor")} AS ok
+    FROM {STAGING} s
+    LEFT JOIN partners_partner p ON p.tenant_id = %(tenant)s
+        AND p.id = {_PARTNER_ID}
+    LEFT JOIN settlements_product pr ON pr.tenant_id = %(tenant)s AND pr.code = s.product_code
+    LEFT JOIN ccy c ON c.code = s.currency
+    OFFSET 0
+) AS checked
+"""
+
+
+def _months_between(first: date, last: date) -> list[date]:
+    """First days of the months from ``first`` to ``last``."""
+    index, stop = first.year * 12 + first.month - 1, last.year * 12 + last.month - 1
+    return [date(i // 12, i % 12 + 1, 1) for i in range(index, stop + 1)]
+
+
+def _validate_fast(tenant: Tenant) -> Validation | None:
+    """The months of the staged rows when every one is valid, else None (one counting scan).
+
+    The months are every month from the earliest row to the latest: a month in between without
+    rows only gets its (empty) partition a little early.
+    """
+    codes = currency_minor_units()
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                _FAST_SQL,
+                {"codes": list(codes), "minor": list(codes.values()), "tenant": tenant.pk},
+            )
+            failing, first, last = cursor.fetchone()
+    except DatabaseError:  # a value no cast accepts: the full validation names it
+        return None
+    if failing:
+        return None
+    return Validation(0, _months_between(first, last) if first is not None else [])
 
 
 def _record_rejections(usage_import: UsageImport) -> None:
@@ -426,14 +504,46 @@ def _insert_sql(*, with_errors: bool, dedupe_in_batch: bool) -> str:
     """
 
 
+def _fast_insert_sql(*, with_errors: bool) -> tuple[str, str]:
+    rows = f"{STAGING} s WHERE s.row_number BETWEEN %(low)s AND %(high)s" + (
+        f" AND NOT EXISTS (SELECT 1 FROM {ERRORS} e WHERE e.row_number = s.row_number)"
+        if with_errors
+        else ""
+    )
+    keys = f"""
+    INSERT INTO settlements_usagekey (tenant_id, external_id)
+    SELECT %(tenant)s, s.external_id FROM {rows}
+    """
+    # In partner and time order: the (tenant, partner, event_time) index is then filled page by
+    # page rather than at random, and a partner's rows of the month sit together on disk.
+    records = f"""
+    INSERT INTO settlements_usagerecord (tenant_id, partner_id, product_code, event_time,
+        quantity, gross_amount, tax_amount, currency, external_id, usage_import_id, created_at)
+    SELECT %(tenant)s, s.partner::bigint, s.product_code, s.event_time::timestamptz,
+        s.quantity::numeric, s.gross_amount::numeric,
+        coalesce(nullif(s.tax_amount, '')::numeric, 0), s.currency, s.external_id,
+        %(import)s, %(now)s
+    FROM {rows}
+    ORDER BY 2, 4
+    """
+    return keys, records
+
+
 def _insert_batch(usage_import: UsageImport, low: int, high: int, *, with_errors: bool) -> int:
     """Insert the valid rows numbered low..high; the number of new records.
 
-    One statement: the keys of the batch go into the key table (``ON CONFLICT DO NOTHING``: the
-    database, not a scan of earlier imports, says which are new) and the rows of the new keys
-    into the partitions. A batch that repeats an external id inserts that key once but would join
-    it to every row carrying it; that shows as more rows than keys, and the batch is redone with
-    the first row of each external id only (a sort of the batch that files without repeats skip).
+    Fast path, for a batch of new records: a plain insert of its keys into the key table (the
+    primary key refuses any external id already stored or repeated in the batch) and of its rows
+    into the partitions, no join between the two. A plain insert costs less than half of
+    ``ON CONFLICT`` (which inserts speculatively, row by row). When the key table refuses a key
+    the savepoint rolls back and the batch goes the general way.
+
+    General path, one statement: the keys of the batch go into the key table (``ON CONFLICT DO
+    NOTHING``: the database, not a scan of earlier imports, says which are new) and the rows of
+    the new keys into the partitions. A batch that repeats an external id inserts that key once
+    but would join it to every row carrying it; that shows as more rows than keys, and the batch
+    is redone with the first row of each external id only (a sort of the batch that files
+    without repeats skip).
     """
     params: dict[str, Any] = {
         "low": low,
@@ -443,6 +553,16 @@ def _insert_batch(usage_import: UsageImport, low: int, high: int, *, with_errors
         "now": timezone.now(),
     }
     with connection.cursor() as cursor:
+        keys_sql, records_sql = _fast_insert_sql(with_errors=with_errors)
+        # Room to sort the batch in memory (transaction-local).
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [SORT_WORK_MEM])
+        try:
+            with transaction.atomic():
+                cursor.execute(keys_sql, params)
+                cursor.execute(records_sql, params)
+                return int(cursor.rowcount)
+        except IntegrityError:  # an external id that is stored already (or twice in the batch)
+            pass
         try:
             with transaction.atomic():
                 cursor.execute(_insert_sql(with_errors=with_errors, dedupe_in_batch=False), params)
@@ -461,6 +581,15 @@ def _set_time_zone(tenant: Tenant) -> None:
     # Timestamps without an offset are read in the tenant's zone (transaction-local).
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('TimeZone', %s, true)", [tenant.timezone])
+
+
+def _commit_without_waiting() -> None:
+    """A batch's commit returns before its WAL is on disk (transaction-local). Safe here: a
+    crash can lose only whole batches together with their progress (``rows_processed``), which a
+    re-run redoes, and the import's last commit (status done) is synchronous, so it is durable
+    only once every batch before it is."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('synchronous_commit', 'off', true)")
 
 
 # ---------------------------------------------------------------- services
@@ -528,7 +657,7 @@ def usage_import_run(
                 except UsageImportError as exc:
                     _reject_whole(usage_import, exc)
                     return usage_import
-            checked = _validate(tenant)
+            checked = _validate_fast(tenant) or _validate(tenant)
             bad = checked.bad
             _record_rejections(usage_import)
             _update(usage_import, rows_total=total, rejected=bad)
@@ -549,6 +678,7 @@ def usage_import_run(
             high = min(low + batch_size - 1, total)
             with tenant_context(tenant):
                 _set_time_zone(tenant)
+                _commit_without_waiting()
                 new = _insert_batch(usage_import, low, high, with_errors=bad > 0)
                 current = UsageImport.objects.select_for_update().get(pk=import_id)
                 _update(

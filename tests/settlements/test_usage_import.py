@@ -7,11 +7,18 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import connection, transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from partnerhub.tenancy.context import tenant_context
 from settlements.models import Product, UsageImport, UsageRecord, UsageRejectedRow
 from settlements.services.usage_import import (
+    COLUMNS,
+    _drop_staging,
+    _validate,
+    _validate_fast,
+    stage_rows,
     usage_bulk_ingest,
     usage_csv_preview,
     usage_import_create,
@@ -185,3 +192,86 @@ def test_preview_writes_nothing(personas, products, as_tenant_a) -> None:
     assert preview.rows[0]["external_id"] == "x1"
     assert [(e.row_number, e.column) for e in preview.errors] == [(2, "currency")]
     assert not UsageRecord.objects.exists()
+
+
+def test_resent_file_counts_duplicates_and_stores_nothing_twice(personas, products) -> None:
+    p = personas.a_partner.pk
+    data = csv_of(*(f"{p},sms,2026-01-10T10:00:00Z,1,1.00,0,EUR,s{i}" for i in range(5)))
+    first = run_csv(personas, data)
+    assert (first.status, first.inserted, first.duplicates) == ("done", 5, 0)
+    # The key table refuses the batch's plain insert; the general path sorts out old from new.
+    mixed = data + f"{p},sms,2026-01-11T10:00:00Z,1,1.00,0,EUR,s9\n".encode()
+    again = run_csv(personas, mixed)
+    assert (again.status, again.inserted, again.duplicates) == ("done", 1, 5)
+    with tenant_context(personas.tenant_a):
+        assert UsageRecord.objects.count() == 6
+
+
+near_valid = st.sampled_from(
+    [
+        "",
+        "1",
+        "+1",
+        "-1.5",
+        "1.",
+        ".5",
+        "-",
+        ".",
+        "1.2.3",
+        "1e3",
+        "NaN",
+        "Infinity",
+        " 1",
+        "0.0000001",
+        "1.1234560",
+        "1.1234567",
+        "0000000000000001",
+        "123456789012345",
+        "99999999999999.5",
+        "1.005",
+        "10.50",
+        "10.5",
+        "100.00",
+        "2026-01-05",
+        "2026-02-30",
+        "2026-01-05 10:00",
+        "2026-01-05T10:00:00+14:00",
+        "today",
+        "20260105",
+        "EUR",
+        "JPY",
+        "BHD",
+        "XXX",
+        "eur",
+        "sms",
+        "video",
+        "nope",
+        "x" * 101,
+        "x" * 100,
+    ]
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(rows=st.lists(st.lists(near_valid, min_size=7, max_size=7), min_size=1, max_size=5))
+def test_quick_check_agrees_with_the_full_validation(personas, products, rows) -> None:
+    """The counting scan accepts exactly the files in which the full validation finds nothing,
+    and makes the partitions of every month the rows fall in (from the first to the last)."""
+    tenant = personas.tenant_a
+    partner = str(personas.a_partner.pk)
+    staged = [dict(zip(COLUMNS, [partner, *row], strict=True)) for row in rows]
+    with tenant_context(tenant), transaction.atomic():
+        stage_rows(staged)
+        full = _validate(tenant)
+        quick = _validate_fast(tenant)
+        transaction.set_rollback(True)
+    _drop_staging()
+    if full.bad:
+        assert quick is None
+    else:
+        assert quick is not None and set(full.months) <= set(quick.months)
+        assert quick.months[:1] == full.months[:1] and quick.months[-1:] == full.months[-1:]

@@ -111,6 +111,17 @@ class LetterheadForm(forms.ModelForm):
 # --- statements -------------------------------------------------------------------------------
 
 
+class ApprovalPolicyForm(forms.Form):
+    four_eyes_approval = forms.BooleanField(
+        required=False,
+        label="Four eyes",
+        help_text=(
+            "The approver of a statement may not be the last editor of a manual adjustment "
+            "settled in it."
+        ),
+    )
+
+
 class StatementPaidForm(forms.Form):
     payment_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     reference = forms.CharField(max_length=100, help_text="The bank transfer's reference.")

@@ -22,6 +22,7 @@ from partners.models import Partner
 from settlements.filters import StatementFilter
 from settlements.forms import (
     AdjustmentForm,
+    ApprovalPolicyForm,
     DisputeResolveForm,
     StatementDisputeForm,
     StatementPaidForm,
@@ -76,6 +77,7 @@ class StatementListView(RolePermissionRequiredMixin, View):
             "draft_count": drafts,
             "filters": {k: request.GET.get(k, "") for k in FILTER_KEYS},
             "can_approve": _can(request, Perm.SETTLEMENTS_APPROVE),
+            "can_set_policy": _can(request, Perm.TENANT_MANAGE),
             "tab": "statements",
             "area": "settlements",
         }
@@ -273,8 +275,34 @@ class StatementLineUsageView(RolePermissionRequiredMixin, View):
         return render(request, "settlements/statements/line_usage.html", context)
 
 
+class ApprovalPolicyView(RolePermissionRequiredMixin, View):
+    """The tenant's approval policy (four eyes): tenant admins only, since it governs finance."""
+
+    read_perm = Perm.TENANT_MANAGE
+    write_perm = Perm.TENANT_MANAGE
+
+    def _render(self, request: HttpRequest, form: ApprovalPolicyForm, status: int = 200):
+        context = {"form": form, "tab": "statements", "area": "settlements"}
+        return render(request, "settlements/statements/policy.html", context, status=status)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        policy = services.settlement_policy()
+        return self._render(
+            request, ApprovalPolicyForm(initial={"four_eyes_approval": policy.four_eyes_approval})
+        )
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = ApprovalPolicyForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, form, status=400)
+        services.settlement_policy_set(four_eyes_approval=form.cleaned_data["four_eyes_approval"])
+        messages.success(request, "Approval policy saved.")
+        return HttpResponseRedirect(reverse("settlements:approval-policy"))
+
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("statements/", StatementListView.as_view(), name="statement-list"),
+    path("statements/policy/", ApprovalPolicyView.as_view(), name="approval-policy"),
     path("statements/<int:pk>/", StatementDetailView.as_view(), name="statement-detail"),
     path("statements/<int:pk>/approve/", StatementApproveView.as_view(), name="statement-approve"),
     path("statements/<int:pk>/mark-paid/", StatementPaidView.as_view(), name="statement-paid"),

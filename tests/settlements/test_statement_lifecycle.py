@@ -10,11 +10,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 
 from partnerhub.audit.models import AuditEntry
+from partnerhub.tenancy.context import tenant_context
 from partners.models import Dispute, DisputeStatus
 from partners.services.relationship import dispute_transition
 from settlements.models import Statement
 from settlements.services.statements import (
     adjustment_create,
+    settlement_policy,
     settlement_policy_set,
     statement_approve,
     statement_dispute_open,
@@ -22,6 +24,7 @@ from settlements.services.statements import (
     statement_mark_paid,
     statements_approve,
 )
+from tests.conftest import Personas, login
 from tests.settlements.statement_helpers import NOV, OCT, run, statement_world
 
 
@@ -153,3 +156,21 @@ def test_closing_the_dispute_in_the_partners_app_reapproves_the_statement(drafts
     )
     st.refresh_from_db()
     assert st.status == "approved"
+
+
+def test_tenant_admins_set_the_four_eyes_policy_on_its_page(personas: Personas) -> None:
+    admin = login(personas.a_admin)
+    assert b"approval-policy-link" in admin.get("/settlements/statements/").content
+    policy_url = "/settlements/statements/policy/"
+    assert admin.post(policy_url, {"four_eyes_approval": "on"}).status_code == 302
+    with tenant_context(personas.tenant_a):
+        assert settlement_policy().four_eyes_approval is True
+    assert admin.post(policy_url, {}).status_code == 302
+    with tenant_context(personas.tenant_a):
+        assert settlement_policy().four_eyes_approval is False
+    # Finance approves but may not relax its own control; other tenants' policies are untouched.
+    finance = login(personas.a_finance)
+    assert finance.post(policy_url, {"four_eyes_approval": ""}).status_code == 403
+    assert b"approval-policy-link" not in finance.get("/settlements/statements/").content
+    with tenant_context(personas.tenant_b):
+        assert settlement_policy().four_eyes_approval is False

@@ -93,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "partnerhub.tenancy.context_processors.tenancy",
+                "partnerhub.core.context_processors.background",
             ],
         },
     },
@@ -175,6 +176,10 @@ CELERY_BEAT_SCHEDULE = {
     "settlement-runs-nightly": {
         "task": "settlements.run_tasks.settlement_runs_nightly",
         "schedule": crontab(hour=1, minute=30),
+    },
+    "requeue-stale-jobs": {
+        "task": "partnerhub.core.tasks.requeue_stale_jobs",
+        "schedule": 300.0,
     },
     "purge-expired-api-tokens": {
         "task": "partnerhub.accounts.tasks.api_tokens_purge_expired",

@@ -29,6 +29,7 @@ from django.utils import timezone
 from kpis.models import KpiMeasurement, MeasurementImport
 from kpis.periods import tenant_today
 from partnerhub.accounts.models import User
+from partnerhub.core.queue import enqueue
 from partnerhub.tenancy.context import require_current_tenant
 from partners.models import Partner
 
@@ -372,7 +373,7 @@ def measurement_import_commit(*, measurement_import: MeasurementImport) -> Measu
     measurement_import.status = MeasurementImport.Status.QUEUED
     measurement_import.save(update_fields=["status"])
     import_id, tenant_id = measurement_import.pk, measurement_import.tenant_id
-    transaction.on_commit(lambda: kpi_measurements_import.delay(import_id, tenant_id))
+    transaction.on_commit(lambda: enqueue(kpi_measurements_import, import_id, tenant_id))
     return measurement_import
 
 

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from partnerhub.accounts.models import User
+from partnerhub.core.queue import enqueue as enqueue_job
 from partnerhub.tenancy.context import require_current_tenant, tenant_context
 from partnerhub.tenancy.models import Tenant
 from partners.models import Partner
@@ -91,7 +92,7 @@ def settlement_export_create(
         from settlements.tasks import settlement_export_build
 
         tenant_id, export_id = export.tenant_id, export.pk
-        transaction.on_commit(lambda: settlement_export_build.delay(tenant_id, export_id))
+        transaction.on_commit(lambda: enqueue_job(settlement_export_build, tenant_id, export_id))
     return export
 
 

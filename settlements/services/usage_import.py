@@ -41,6 +41,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
+from partnerhub.core.queue import enqueue
 from partnerhub.tenancy.context import require_current_tenant, tenant_context
 from partnerhub.tenancy.models import Tenant
 from settlements.currencies import currency_minor_units
@@ -614,9 +615,9 @@ def usage_import_create(
     usage_import.full_clean(exclude=["created_by", "file"])
     usage_import.save()
     import_id = usage_import.pk
-    # robust: a broker outage must not turn a stored upload into a 500; the import stays
-    # queued and can be re-enqueued (the task is safe to run again).
-    transaction.on_commit(lambda: usage_import_process.delay(tenant.pk, import_id), robust=True)
+    # A broker outage never turns a stored upload into a 500: the import stays queued and the
+    # requeue beat task publishes it again (partnerhub/core/queue.py; the task is safe to re-run).
+    transaction.on_commit(lambda: enqueue(usage_import_process, tenant.pk, import_id), robust=True)
     return usage_import
 
 

@@ -143,7 +143,9 @@ def test_csv_upload_preview_commit_and_progress(
     settings.MEDIA_ROOT = tmp_path
     # Run the task in-process, as a worker would after the commit.
     monkeypatch.setattr(
-        kpi_measurements_import, "delay", lambda *args: kpi_measurements_import.apply(args=args)
+        kpi_measurements_import,
+        "apply_async",
+        lambda args, **_: kpi_measurements_import.apply(args=args),
     )
     day = tenant_today() - timedelta(days=2)
     client = login(personas.a_manager)

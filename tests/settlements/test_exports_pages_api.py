@@ -25,7 +25,9 @@ def test_api_creates_polls_and_downloads_an_export(
     personas, monkeypatch, django_capture_on_commit_callbacks
 ):
     queued: list[tuple[int, int]] = []
-    monkeypatch.setattr(settlement_export_build, "delay", lambda *args: queued.append(args))
+    monkeypatch.setattr(
+        settlement_export_build, "apply_async", lambda args, **_: queued.append(tuple(args))
+    )
     with tenant_context(personas.tenant_a):
         make_statement(personas.a_partner)
         make_statement(personas.a_other_partner, currency="USD")
@@ -91,7 +93,7 @@ def test_api_refuses_bad_exports_naming_the_problem(personas):
 
 
 def test_export_pages_create_list_and_poll(personas, monkeypatch, django_assert_num_queries):
-    monkeypatch.setattr(settlement_export_build, "delay", lambda *args: None)
+    monkeypatch.setattr(settlement_export_build, "apply_async", lambda args, **_: None)
     with tenant_context(personas.tenant_a):
         make_statement(personas.a_partner)
     with tenant_context(personas.tenant_b):

@@ -20,7 +20,9 @@ def _tasks_run_inline(monkeypatch) -> None:
     from settlements.tasks import usage_import_process
 
     monkeypatch.setattr(
-        usage_import_process, "delay", lambda *args: usage_import_process.apply(args=args)
+        usage_import_process,
+        "apply_async",
+        lambda args, **_: usage_import_process.apply(args=args),
     )
 
 

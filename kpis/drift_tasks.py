@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from celery import shared_task
 from django.utils import timezone
 
+from partnerhub.core.beat import beat_slot_claim
 from partnerhub.tenancy.context import tenant_context
 from partnerhub.tenancy.models import Tenant
 
@@ -20,6 +21,8 @@ from partnerhub.tenancy.models import Tenant
 def kpi_drift_detect(date_iso: str | None = None) -> int:
     """Nightly fan-out: yesterday (UTC) unless a date is given; returns the tenants queued."""
     day = date.fromisoformat(date_iso) if date_iso else timezone.now().date() - timedelta(days=1)
+    if date_iso is None and not beat_slot_claim("kpi_drift_detect", day.isoformat()):
+        return 0  # another beat scheduler fired for this day already
     tenant_ids = list(Tenant.objects.filter(is_active=True).values_list("pk", flat=True))
     for tenant_id in tenant_ids:
         kpi_drift_detect_tenant.delay(tenant_id, day.isoformat())

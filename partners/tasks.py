@@ -7,6 +7,7 @@ from datetime import date
 from celery import shared_task
 from django.utils import timezone
 
+from partnerhub.core.beat import beat_slot_claim
 from partnerhub.tenancy.context import tenant_context
 from partnerhub.tenancy.models import Tenant
 from partners.services.reminders import reminders_run
@@ -16,6 +17,8 @@ from partners.services.reminders import reminders_run
 def partners_daily_reminders(on_date_iso: str | None = None) -> int:
     """Daily (beat): one reminders task per active tenant, all for the same day."""
     on = on_date_iso or timezone.localdate().isoformat()
+    if on_date_iso is None and not beat_slot_claim("partners_daily_reminders", on):
+        return 0  # another beat scheduler fired this day already
     tenant_ids = list(Tenant.objects.filter(is_active=True).values_list("pk", flat=True))
     for tenant_id in tenant_ids:
         partners_reminders_for_tenant.delay(tenant_id, on)

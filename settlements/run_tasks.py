@@ -8,7 +8,9 @@ the last chunk finalizes the run. Beat calls ``settlement_runs_nightly`` (fan-ou
 from __future__ import annotations
 
 from celery import shared_task
+from django.utils import timezone
 
+from partnerhub.core.beat import beat_slot_claim
 from partnerhub.tenancy.context import tenant_context
 from partnerhub.tenancy.models import Tenant
 
@@ -41,7 +43,9 @@ def settlement_run_chunk(tenant_id: int, chunk_id: int) -> bool:
 
 @shared_task(name="settlements.run_tasks.settlement_runs_nightly", ignore_result=True)
 def settlement_runs_nightly() -> int:
-    """Beat entry: one ``settlement_run_nightly_tenant`` per active tenant."""
+    """Beat entry: one ``settlement_run_nightly_tenant`` per active tenant, once a night."""
+    if not beat_slot_claim("settlement_runs_nightly", timezone.now().date().isoformat()):
+        return 0  # another beat scheduler fired tonight already
     tenant_ids = list(Tenant.objects.filter(is_active=True).values_list("pk", flat=True))
     for tenant_id in tenant_ids:
         settlement_run_nightly_tenant.delay(tenant_id)

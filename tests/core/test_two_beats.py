@@ -1,0 +1,53 @@
+"""Two beat schedulers running at once: each nightly fan-out fires once per slot, so no run,
+statement, drift alert or reminder is made twice. The jobs behind them are idempotent too."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from kpis import drift_tasks
+from partnerhub.core.beat import beat_slot_claim
+from partners import tasks as partner_tasks
+from settlements import run_tasks
+from tests.conftest import Personas
+
+pytestmark = pytest.mark.django_db
+
+
+def test_concurrent_claims_of_one_slot_have_exactly_one_winner() -> None:
+    results: list[bool] = []
+    barrier = threading.Barrier(8)
+
+    def claim() -> None:
+        barrier.wait()
+        results.append(beat_slot_claim("nightly", "2026-11-23"))
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 7 + [True]
+    assert beat_slot_claim("nightly", "2026-11-24")  # the next night is a new slot
+
+
+@pytest.mark.parametrize(
+    ("fan_out", "per_tenant"),
+    [
+        (run_tasks.settlement_runs_nightly, run_tasks.settlement_run_nightly_tenant),
+        (drift_tasks.kpi_drift_detect, drift_tasks.kpi_drift_detect_tenant),
+        (partner_tasks.partners_daily_reminders, partner_tasks.partners_reminders_for_tenant),
+    ],
+    ids=["settlement-runs", "kpi-drift", "reminders"],
+)
+def test_a_second_beat_firing_the_same_entry_publishes_nothing(
+    personas: Personas, monkeypatch, fan_out, per_tenant
+) -> None:
+    published: list[tuple] = []
+    monkeypatch.setattr(per_tenant, "delay", lambda *args: published.append(args))
+    first = fan_out()  # as beat calls it: no arguments
+    assert first >= 2 and len(published) == first  # one task per active tenant
+    assert fan_out() == 0  # the second scheduler's firing
+    assert len(published) == first

@@ -1,0 +1,161 @@
+"""The foreign objects of the isolation matrix: one set per (tenant, partner), marked.
+
+Every object a URL kwarg can point at gets one instance here; its names carry a marker
+("ZZFOREIGN..." or "ZZOTHERPARTNER...") and its amounts distinctive figures, so a leak shows
+up in any response body. Ids start at a distinctive base (sequences are moved first), so they
+can be searched for as whole tokens too. To cover a new model, add one object below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, models
+
+from kpis.models import DriftAlert, KpiDefinition
+from partnerhub.accounts.models import ApiToken, User
+from partnerhub.accounts.services import api_token_create
+from partnerhub.tenancy.context import tenant_context
+from partnerhub.tenancy.models import Tenant
+from partners.models import Agreement, AgreementStatus, AgreementType, Dispute, Partner
+from partners.models.onboarding import ChecklistTemplateItem
+from partners.models.registry import Contact, PartnerTier, PartnerType, Tag
+from settlements.models import FxRate, RevenueSharePlan, Statement, UsageImport, UsageRecord
+from settlements.models.engine import StatementLine
+from settlements.models.usage import Product
+from tests.partners.factories import ContactFactory, PartnerFactory
+from tests.settlements.engine_helpers import make_plan
+from tests.settlements.export_helpers import make_statement
+
+
+@dataclass
+class World:
+    """Foreign objects by model, and what must never show up in a response for an outsider."""
+
+    tenant: Tenant
+    marker: str
+    objects: dict[type[models.Model], models.Model] = field(default_factory=dict)
+    texts: set[str] = field(default_factory=set)
+    amounts: set[str] = field(default_factory=set)
+
+    def add(self, obj: models.Model, *texts: str) -> None:
+        self.objects.setdefault(type(obj), obj)
+        self.texts.update(texts)
+
+    def ids(self) -> set[int]:
+        return {int(obj.pk) for obj in self.objects.values()}
+
+
+def sequences_restart(base: int) -> None:
+    """Move every id sequence to ``base`` so the next rows have recognisable ids.
+
+    Sequences are not transactional: the jump survives the test's rollback, which only makes
+    later ids larger.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT schemaname || '.' || quote_ident(sequencename) FROM pg_sequences "
+            "WHERE schemaname = 'public' AND (last_value IS NULL OR last_value < %s) "
+            "AND has_sequence_privilege(schemaname || '.' || quote_ident(sequencename), "
+            "'UPDATE')",
+            [base],
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute("SELECT setval(%s, %s)", [name, base])
+
+
+def world_build(*, tenant: Tenant, marker: str, amount: str, user: User, base: int) -> World:
+    """One partner of ``tenant`` and everything hanging off it, every name carrying ``marker``."""
+    sequences_restart(base)
+    world = World(tenant=tenant, marker=marker, amounts={amount, amount.replace(".", ",")})
+    with tenant_context(tenant):
+        partner = PartnerFactory(
+            legal_name=f"{marker} Legal Ltd", trading_name=f"{marker} Trading"
+        )
+        world.add(partner, marker)
+        world.add(ContactFactory(partner=partner, name=f"{marker} Contact"))
+        agreement = Agreement.objects.create(
+            partner=partner,
+            agreement_type=AgreementType.REVENUE_SHARE,
+            reference=f"{marker}-AGR",
+            title=f"{marker} agreement",
+            status=AgreementStatus.ACTIVE,
+            start_date=date(2026, 1, 1),
+        )
+        world.add(agreement)
+        world.add(
+            Dispute.objects.create(
+                partner=partner,
+                category=Dispute.Category.values[0],
+                title=f"{marker} dispute",
+                description=f"{marker} description",
+            )
+        )
+        world.add(PartnerTier.objects.create(name=f"{marker[:40]} tier"))
+        world.add(Tag.objects.create(name=f"{marker[:40]} tag"))
+        world.add(PartnerType.objects.order_by("pk").first())  # type: ignore[arg-type]
+        world.add(ChecklistTemplateItem.objects.order_by("pk").first())  # type: ignore[arg-type]
+        world.add(Product.objects.create(code=f"{marker.lower()}-prod", name=f"{marker} product"))
+        world.add(
+            FxRate.objects.create(
+                date=date(2026, 10, 1), base="EUR", quote="XAU", rate=Decimal("0.0001234567")
+            )
+        )
+        world.add(
+            KpiDefinition.objects.create(
+                key=f"{marker.lower()}_kpi",
+                name=f"{marker} KPI",
+                unit="count",
+                direction="lower_better",
+                aggregation="sum",
+            )
+        )
+        world.add(
+            DriftAlert.objects.create(
+                partner=partner,
+                kpi=world.objects[KpiDefinition],
+                detected_on=date(2026, 10, 20),
+                kind=DriftAlert.Kind.SHIFT,
+                direction="up",
+                size=Decimal("1.3"),
+                baseline_value=Decimal("2.1"),
+                recent_value=Decimal(amount),
+                explanation=f"{marker} drift",
+            )
+        )
+        usage_import = UsageImport.objects.create(source="api", status=UsageImport.Status.DONE)
+        world.add(usage_import)
+        world.add(
+            UsageRecord.objects.create(
+                partner=partner,
+                product_code="music",
+                event_time="2026-10-15T12:00:00+00:00",
+                quantity=Decimal("1"),
+                gross_amount=Decimal(amount),
+                tax_amount=Decimal("0"),
+                currency="EUR",
+                external_id=f"{marker}-usage",
+                usage_import_id=usage_import.pk,
+            )
+        )
+        statement = make_statement(
+            partner, basis=amount, share=amount, description=f"{marker} line"
+        )
+        world.add(statement)
+        world.add(statement.lines.get())
+        world.add(RevenueSharePlan.objects.get(pk=statement.plan_version.plan_id))
+        world.add(make_plan(name=f"{marker} plan"))
+        token = api_token_create(user=user, name=f"{marker} token")
+        world.add(ApiToken.objects.get(pk=token.token.pk))
+    return world
+
+
+def pk_of(world: World, model: type[models.Model]) -> Any:
+    obj = world.objects.get(model)
+    return None if obj is None else obj.pk
+
+
+__all__ = ["Contact", "StatementLine", "World", "pk_of", "world_build"]

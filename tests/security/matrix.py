@@ -9,6 +9,7 @@ from django.db import models
 from rest_framework.views import APIView
 
 from kpis.models import DriftAlert, KpiDefinition, MeasurementImport
+from partnerhub.accounts.roles import Role, role_has_perm
 from partnerhub.accounts.permissions import HasRolePermission, RolePermissionRequiredMixin
 from partners.access import IsPortalUser, PortalRequiredMixin
 from partners.api.relationship import IsTenantMember
@@ -110,7 +111,6 @@ PUBLIC_VIEWS: dict[str, str] = {
     "portal:apply-confirm": "needs the emailed confirmation token",
     "portal:invite-accept": "needs the emailed invitation token",
     "api:token-obtain": "exchanges credentials for a token, throttled",
-    "api:api-root": "lists endpoint URLs only",
     "api-schema": "the OpenAPI description, no data",
     "api-docs": "Swagger UI page for the schema, no data",
     "healthz": "liveness probe for the load balancer, no data",
@@ -147,3 +147,22 @@ def permission_problem(case: UrlCase) -> str | None:
     if issubclass(view, RolePermissionRequiredMixin) and view.read_perm is not None:
         return None
     return f"{view.__name__} is neither RolePermissionRequiredMixin (read_perm) nor portal"
+
+
+def viewer_may_write(case: UrlCase, method: str) -> bool:
+    """Whether a read-only viewer is meant to be able to send ``method`` here: the view's write
+    permission is one viewers hold (exports) or it is about the caller's own rows only."""
+    view: Any = case.view_class
+    if view is None:
+        return True
+    perm = getattr(view, "write_perm", None)
+    actions = case.actions or {}
+    action = actions.get(method.lower())
+    perm = getattr(view, "action_perms", {}).get(action, perm)
+    if perm is None:
+        return permission_problem(case) is None and not (
+            issubclass(view, RolePermissionRequiredMixin) or HasRolePermission in getattr(
+                view, "permission_classes", ()
+            )
+        )
+    return role_has_perm(Role.VIEWER, perm)

@@ -13,18 +13,29 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, models
+from django.db import connections, models
 
-from kpis.models import DriftAlert, KpiDefinition
+from kpis.models import DriftAlert, KpiDefinition, KpiMeasurement, KpiTarget, MeasurementImport
+from partnerhub.audit.models import AuditEntry
 from partnerhub.accounts.models import ApiToken, User
 from partnerhub.accounts.services import api_token_create
 from partnerhub.tenancy.context import tenant_context
 from partnerhub.tenancy.models import Tenant
 from partners.models import Agreement, AgreementStatus, AgreementType, Dispute, Partner
-from partners.models.onboarding import ChecklistTemplateItem
-from partners.models.registry import Contact, PartnerTier, PartnerType, Tag
+from partners.models.onboarding import ChecklistKind, ChecklistStep, ChecklistTemplateItem, Party
+from partners.models.registry import (
+    ChangeRequest,
+    Contact,
+    Document,
+    DocumentType,
+    PartnerTier,
+    PartnerType,
+    Tag,
+)
 from settlements.models import FxRate, RevenueSharePlan, Statement, UsageImport, UsageRecord
-from settlements.models.engine import StatementLine
+from settlements.models.engine import SettlementRun, StatementLine
+from settlements.models.exports import SettlementExport
+from settlements.models.statements import StatementAdjustment, StatementDispute
 from settlements.models.usage import Product
 from tests.partners.factories import ContactFactory, PartnerFactory
 from tests.settlements.engine_helpers import make_plan
@@ -52,15 +63,13 @@ class World:
 def sequences_restart(base: int) -> None:
     """Move every id sequence to ``base`` so the next rows have recognisable ids.
 
-    Sequences are not transactional: the jump survives the test's rollback, which only makes
-    later ids larger.
+    Sequences are not transactional: the jump (made as the owner, who may move them) survives
+    the test's rollback, which only makes later ids larger.
     """
-    with connection.cursor() as cursor:
+    with connections["owner"].cursor() as cursor:
         cursor.execute(
             "SELECT schemaname || '.' || quote_ident(sequencename) FROM pg_sequences "
-            "WHERE schemaname = 'public' AND (last_value IS NULL OR last_value < %s) "
-            "AND has_sequence_privilege(schemaname || '.' || quote_ident(sequencename), "
-            "'UPDATE')",
+            "WHERE schemaname = 'public' AND (last_value IS NULL OR last_value < %s)",
             [base],
         )
         for (name,) in cursor.fetchall():
@@ -150,7 +159,80 @@ def world_build(*, tenant: Tenant, marker: str, amount: str, user: User, base: i
         world.add(make_plan(name=f"{marker} plan"))
         token = api_token_create(user=user, name=f"{marker} token")
         world.add(ApiToken.objects.get(pk=token.token.pk))
+        _more(world, partner=partner, user=user, amount=amount)
     return world
+
+
+def _more(world: World, *, partner: Partner, user: User, amount: str) -> None:
+    """The objects of the later areas: onboarding, change requests, documents, KPI targets,
+    measurements and imports, runs, exports, adjustments, statement disputes, the audit."""
+    marker = world.marker
+    world.add(
+        ChecklistStep.objects.create(
+            partner=partner,
+            kind=ChecklistKind.ONBOARDING,
+            key=f"{marker.lower()}-step",
+            title=f"{marker} step",
+            completed_by_party=Party.PARTNER,
+        )
+    )
+    world.add(
+        ChangeRequest.objects.create(
+            partner=partner, kind=ChangeRequest.Kind.COMPANY, payload={"legal_name": marker}
+        )
+    )
+    world.add(
+        Document.objects.create(
+            partner=partner,
+            doc_type=DocumentType.TAX_FORM,
+            title=f"{marker} document",
+            file=f"tenants/{world.tenant.pk}/{marker}.pdf",
+            original_name=f"{marker}.pdf",
+            content_type="application/pdf",
+            size=10,
+            sha256="0" * 64,
+        )
+    )
+    kpi = world.objects[KpiDefinition]
+    world.add(
+        KpiTarget.objects.create(
+            kpi=kpi, partner=partner, value=Decimal(amount), effective_from=date(2026, 1, 1)
+        )
+    )
+    world.add(
+        KpiMeasurement.objects.create(
+            partner=partner,
+            kpi=kpi,
+            date=date(2026, 10, 1),
+            value=Decimal(amount),
+            origin=KpiMeasurement.Origin.API,
+        )
+    )
+    world.add(MeasurementImport.objects.create(file=f"{marker}.csv", original_name=f"{marker}.csv"))
+    world.add(SettlementRun.objects.create(month=date(2026, 9, 1)))
+    world.add(
+        SettlementExport.objects.create(
+            kind=SettlementExport.Kind.STATEMENTS,
+            file_format=SettlementExport.Format.CSV,
+            month=date(2026, 10, 1),
+            partner=partner,
+            file_name=f"{marker}.csv",
+        )
+    )
+    statement = world.objects[Statement]
+    world.add(
+        StatementAdjustment.objects.create(
+            partner=partner, currency="EUR", amount=Decimal(amount), reason=f"{marker} adjustment"
+        )
+    )
+    dispute = Dispute.objects.create(
+        partner=partner,
+        category=Dispute.Category.SETTLEMENT,
+        title=f"{marker} statement dispute",
+        description=marker,
+    )
+    world.add(StatementDispute.objects.create(dispute=dispute, statement=statement))
+    world.add(AuditEntry.objects.order_by("-pk").first())  # type: ignore[arg-type]
 
 
 def pk_of(world: World, model: type[models.Model]) -> Any:

@@ -17,6 +17,8 @@ from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 
 from partnerhub.audit.models import AuditEntry
+from partners.models import Partner
+from settlements.models import Statement
 from partnerhub.tenancy.models import TenantModel
 from tests.conftest import Personas, login, personas_build
 from tests.security.bodies import leaks, response_text
@@ -61,16 +63,22 @@ class Matrix:
         other partner's in tenant A."""
         return self.other_partner if persona in ("a_partner", "b_manager") else self.foreign_tenant
 
-    def forbidden(self, persona: str) -> list[tuple[World, int]]:
-        """The worlds that must not show up in this persona's responses, with their id base."""
+    def forbidden(self, persona: str) -> list[tuple[World, int, set[str]]]:
+        """The worlds that must not show up in this persona's responses: id base and markers.
+        The partner user may see its own tenant's tenant-wide rows (KPI names, products)."""
+        foreign = self.foreign_tenant, FOREIGN_TENANT_BASE, self._markers(self.foreign_tenant)
+        other_tenant = self.other_partner, OTHER_PARTNER_BASE, self._markers(self.other_partner)
         if persona.startswith("a_") and persona != "a_partner":
-            return [(self.foreign_tenant, FOREIGN_TENANT_BASE)]
+            return [foreign]
         if persona == "b_manager":
-            return [(self.other_partner, OTHER_PARTNER_BASE)]
-        return [
-            (self.foreign_tenant, FOREIGN_TENANT_BASE),
-            (self.other_partner, OTHER_PARTNER_BASE),
-        ]
+            return [other_tenant]
+        if persona == "a_partner":
+            return [foreign, (self.other_partner, OTHER_PARTNER_BASE, {self.other_partner.marker})]
+        return [foreign, other_tenant]
+
+    @staticmethod
+    def _markers(world: World) -> set[str]:
+        return {world.marker, world.tenant_marker}
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +92,7 @@ def matrix(django_db_setup: None, django_db_blocker: Any) -> Iterator[Matrix]:
             other = world_build(
                 tenant=personas.tenant_a,
                 marker="ZZOTHERPARTNER",
+                tenant_marker="ZZALPHAWIDE",
                 amount="876543.21",
                 user=personas.a_manager,
                 base=OTHER_PARTNER_BASE,
@@ -91,6 +100,7 @@ def matrix(django_db_setup: None, django_db_blocker: Any) -> Iterator[Matrix]:
             foreign = world_build(
                 tenant=personas.tenant_b,
                 marker="ZZFOREIGN",
+                tenant_marker="ZZBRAVOWIDE",
                 amount="987654.32",
                 user=personas.b_manager,
                 base=FOREIGN_TENANT_BASE,
@@ -170,9 +180,9 @@ def _allowed_refusal(case: UrlCase, persona: str, response: Any) -> bool:
 
 def _check_body(matrix: Matrix, persona: str, label: str, response: Any) -> None:
     text = response_text(response)
-    for world, base in matrix.forbidden(persona):
+    for world, base, markers in matrix.forbidden(persona):
         ids = {pk for pk in world.ids() if pk > base}
-        found = leaks(text, markers={world.marker}, amounts=world.amounts, ids=ids)
+        found = leaks(text, markers=markers, amounts=world.amounts, ids=ids)
         assert not found, f"{label} as {persona} leaks {found} ({response.status_code})"
 
 
@@ -260,3 +270,20 @@ def test_every_schema_operation_is_in_the_matrix() -> None:
             if method.upper() not in {m for case in matched for m in case.methods()}:
                 missing.append(f"{method.upper()} {path}")
     assert not missing, f"schema operations the URL walk does not cover: {missing}"
+
+
+def test_the_matrix_would_see_a_leak(matrix: Matrix, db: None) -> None:
+    """Canary: tenant B's manager on tenant B's own partner sees exactly what the matrix looks
+    for (marker, amount, distinctive id), so a clean matrix means something."""
+    world = matrix.foreign_tenant
+    assert all(pk > FOREIGN_TENANT_BASE for pk in world.ids() if pk > 1000)
+    partner = world.objects[Partner]
+    statement = world.objects[Statement]
+    client = matrix.clients["b_manager"]
+    page = response_text(client.get(f"/partners/{partner.pk}/"))
+    api = response_text(client.get(f"/api/v1/settlements/statements/{statement.pk}/"))
+    markers = {world.marker}
+    assert leaks(page, markers=markers, amounts=set(), ids=set()) == [world.marker]
+    found = leaks(api, markers=set(), amounts=world.amounts, ids={statement.pk})
+    assert f"id {statement.pk}" in found
+    assert "987654.32" in "".join(found) or "987654,32" in "".join(found)

@@ -47,7 +47,8 @@ class World:
     """Foreign objects by model, and what must never show up in a response for an outsider."""
 
     tenant: Tenant
-    marker: str
+    marker: str  # on the partner's own rows
+    tenant_marker: str  # on tenant-wide rows (KPI definitions, tiers, products, plans...)
     objects: dict[type[models.Model], models.Model] = field(default_factory=dict)
     texts: set[str] = field(default_factory=set)
     amounts: set[str] = field(default_factory=set)
@@ -76,10 +77,18 @@ def sequences_restart(base: int) -> None:
             cursor.execute("SELECT setval(%s, %s)", [name, base])
 
 
-def world_build(*, tenant: Tenant, marker: str, amount: str, user: User, base: int) -> World:
-    """One partner of ``tenant`` and everything hanging off it, every name carrying ``marker``."""
+def world_build(
+    *, tenant: Tenant, marker: str, tenant_marker: str, amount: str, user: User, base: int
+) -> World:
+    """One partner of ``tenant`` and everything hanging off it, every name carrying ``marker``
+    (``tenant_marker`` on the tenant-wide rows, which every member of the tenant may see)."""
     sequences_restart(base)
-    world = World(tenant=tenant, marker=marker, amounts={amount, amount.replace(".", ",")})
+    world = World(
+        tenant=tenant,
+        marker=marker,
+        tenant_marker=tenant_marker,
+        amounts={amount, amount.replace(".", ",")},
+    )
     with tenant_context(tenant):
         partner = PartnerFactory(
             legal_name=f"{marker} Legal Ltd", trading_name=f"{marker} Trading"
@@ -103,11 +112,12 @@ def world_build(*, tenant: Tenant, marker: str, amount: str, user: User, base: i
                 description=f"{marker} description",
             )
         )
-        world.add(PartnerTier.objects.create(name=f"{marker[:40]} tier"))
-        world.add(Tag.objects.create(name=f"{marker[:40]} tag"))
+        wide = tenant_marker
+        world.add(PartnerTier.objects.create(name=f"{wide[:40]} tier"))
+        world.add(Tag.objects.create(name=f"{wide[:40]} tag"))
         world.add(PartnerType.objects.order_by("pk").first())  # type: ignore[arg-type]
         world.add(ChecklistTemplateItem.objects.order_by("pk").first())  # type: ignore[arg-type]
-        world.add(Product.objects.create(code=f"{marker.lower()}-prod", name=f"{marker} product"))
+        world.add(Product.objects.create(code=f"{wide.lower()}-prod", name=f"{wide} product"))
         world.add(
             FxRate.objects.create(
                 date=date(2026, 10, 1), base="EUR", quote="XAU", rate=Decimal("0.0001234567")
@@ -115,8 +125,8 @@ def world_build(*, tenant: Tenant, marker: str, amount: str, user: User, base: i
         )
         world.add(
             KpiDefinition.objects.create(
-                key=f"{marker.lower()}_kpi",
-                name=f"{marker} KPI",
+                key=f"{wide.lower()}_kpi",
+                name=f"{wide} KPI",
                 unit="count",
                 direction="lower_better",
                 aggregation="sum",
@@ -156,7 +166,7 @@ def world_build(*, tenant: Tenant, marker: str, amount: str, user: User, base: i
         world.add(statement)
         world.add(statement.lines.get())
         world.add(RevenueSharePlan.objects.get(pk=statement.plan_version.plan_id))
-        world.add(make_plan(name=f"{marker} plan"))
+        world.add(make_plan(name=f"{wide} plan"))
         token = api_token_create(user=user, name=f"{marker} token")
         world.add(ApiToken.objects.get(pk=token.token.pk))
         _more(world, partner=partner, user=user, amount=amount)
@@ -208,7 +218,8 @@ def _more(world: World, *, partner: Partner, user: User, amount: str) -> None:
             origin=KpiMeasurement.Origin.API,
         )
     )
-    world.add(MeasurementImport.objects.create(file=f"{marker}.csv", original_name=f"{marker}.csv"))
+    wide = world.tenant_marker
+    world.add(MeasurementImport.objects.create(file=f"{wide}.csv", original_name=f"{wide}.csv"))
     world.add(SettlementRun.objects.create(month=date(2026, 9, 1)))
     world.add(
         SettlementExport.objects.create(

@@ -39,7 +39,5 @@ def leaks(text: str, *, markers: set[str], amounts: set[str], ids: set[int]) -> 
     """What of the foreign objects shows up in ``text``: markers, amounts, ids as tokens."""
     found = [m for m in markers if m.lower() in text.lower()]
     found += [a for a in amounts if a in text]
-    found += [
-        f"id {i}" for i in ids if re.search(rf"(?<![\w.,-]){i}(?![\w])", text) is not None
-    ]
+    found += [f"id {i}" for i in ids if re.search(rf"(?<![\w.,-]){i}(?![\w])", text) is not None]
     return found

@@ -9,14 +9,14 @@ from django.db import models
 from rest_framework.views import APIView
 
 from kpis.models import DriftAlert, KpiDefinition, MeasurementImport
-from partnerhub.accounts.roles import Role, role_has_perm
 from partnerhub.accounts.permissions import HasRolePermission, RolePermissionRequiredMixin
+from partnerhub.accounts.roles import Role, role_has_perm
 from partners.access import IsPortalUser, PortalRequiredMixin
 from partners.api.relationship import IsTenantMember
-from partners.views.relationship import MemberRequiredMixin
 from partners.models import Agreement, Dispute, Partner
 from partners.models.onboarding import ChecklistStep, ChecklistTemplateItem
 from partners.models.registry import ChangeRequest, Contact, Document
+from partners.views.relationship import MemberRequiredMixin
 from settlements.models import RevenueSharePlan, Statement, UsageImport
 from settlements.models.engine import SettlementRun, StatementLine
 from settlements.models.exports import SettlementExport
@@ -37,12 +37,27 @@ KWARG_MODELS: dict[str, type[models.Model]] = {
 PAGE_PK_MODELS: dict[str, type[models.Model]] = {
     **{
         f"partners:{name}": Partner
-        for name in (
-            "detail edit contacts contacts-export contact-add contact-edit contact-delete "
-            "bank-details documents documents-export document-upload onboarding-panel "
-            "onboarding-transition onboarding-step onboarding-risk agreements-panel "
-            "interactions-panel interactions-export disputes-panel"
-        ).split()
+        for name in [
+            "detail",
+            "edit",
+            "contacts",
+            "contacts-export",
+            "contact-add",
+            "contact-edit",
+            "contact-delete",
+            "bank-details",
+            "documents",
+            "documents-export",
+            "document-upload",
+            "onboarding-panel",
+            "onboarding-transition",
+            "onboarding-step",
+            "onboarding-risk",
+            "agreements-panel",
+            "interactions-panel",
+            "interactions-export",
+            "disputes-panel",
+        ]
     },
     "partners:document-download": Document,
     "partners:document-delete": Document,
@@ -50,9 +65,12 @@ PAGE_PK_MODELS: dict[str, type[models.Model]] = {
     "partners:change-request-reject": ChangeRequest,
     **{
         f"partners:agreement-{name}": Agreement
-        for name in "detail edit amend transition review sign delete".split()
+        for name in ["detail", "edit", "amend", "transition", "review", "sign", "delete"]
     },
-    **{f"partners:dispute-{name}": Dispute for name in "detail comment transition assign".split()},
+    **{
+        f"partners:dispute-{name}": Dispute
+        for name in ["detail", "comment", "transition", "assign"]
+    },
     "portal:step-complete": ChecklistStep,
     "portal:document-download": Document,
     "portal:agreement-detail": Agreement,
@@ -67,7 +85,7 @@ PAGE_PK_MODELS: dict[str, type[models.Model]] = {
     "kpis:alert-action": DriftAlert,
     **{
         f"settlements_portal:statement-{name}": Statement
-        for name in "detail line-usage pdf csv".split()
+        for name in ["detail", "line-usage", "pdf", "csv"]
     },
     "settlements_portal:export-download": SettlementExport,
     "settlements:usage-import-detail": UsageImport,
@@ -78,9 +96,16 @@ PAGE_PK_MODELS: dict[str, type[models.Model]] = {
     "settlements:export-download": SettlementExport,
     **{
         f"settlements:statement-{name}": Statement
-        for name in (
-            "pdf detail approve paid adjustment-add dispute-open dispute-resolve line-usage"
-        ).split()
+        for name in [
+            "pdf",
+            "detail",
+            "approve",
+            "paid",
+            "adjustment-add",
+            "dispute-open",
+            "dispute-resolve",
+            "line-usage",
+        ]
     },
 }
 
@@ -115,6 +140,7 @@ PUBLIC_VIEWS: dict[str, str] = {
     "api-docs": "Swagger UI page for the schema, no data",
     "healthz": "liveness probe for the load balancer, no data",
 }
+
 
 def kwarg_model(case: UrlCase, kwarg: str) -> type[models.Model] | None:
     if kwarg in KWARG_MODELS:
@@ -161,8 +187,7 @@ def viewer_may_write(case: UrlCase, method: str) -> bool:
     perm = getattr(view, "action_perms", {}).get(action, perm)
     if perm is None:
         return permission_problem(case) is None and not (
-            issubclass(view, RolePermissionRequiredMixin) or HasRolePermission in getattr(
-                view, "permission_classes", ()
-            )
+            issubclass(view, RolePermissionRequiredMixin)
+            or HasRolePermission in getattr(view, "permission_classes", ())
         )
     return role_has_perm(Role.VIEWER, perm)

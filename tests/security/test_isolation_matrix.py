@@ -17,9 +17,9 @@ from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 
 from partnerhub.audit.models import AuditEntry
+from partnerhub.tenancy.models import TenantModel
 from partners.models import Partner
 from settlements.models import Statement
-from partnerhub.tenancy.models import TenantModel
 from tests.conftest import Personas, login, personas_build
 from tests.security.bodies import leaks, response_text
 from tests.security.matrix import (
@@ -190,9 +190,7 @@ def _request(client: Client, case: UrlCase, method: str, path: str) -> Any:
     if case.is_api:
         import json
 
-        return client.generic(
-            method, path, json.dumps(WRITE_BODY), content_type="application/json"
-        )
+        return client.generic(method, path, json.dumps(WRITE_BODY), content_type="application/json")
     if method == "GET":
         return client.get(path)
     return client.generic(

@@ -16,9 +16,9 @@ from typing import Any
 from django.db import connections, models
 
 from kpis.models import DriftAlert, KpiDefinition, KpiMeasurement, KpiTarget, MeasurementImport
-from partnerhub.audit.models import AuditEntry
 from partnerhub.accounts.models import ApiToken, User
 from partnerhub.accounts.services import api_token_create
+from partnerhub.audit.models import AuditEntry
 from partnerhub.tenancy.context import tenant_context
 from partnerhub.tenancy.models import Tenant
 from partners.models import Agreement, AgreementStatus, AgreementType, Dispute, Partner
@@ -90,9 +90,7 @@ def world_build(
         amounts={amount, amount.replace(".", ",")},
     )
     with tenant_context(tenant):
-        partner = PartnerFactory(
-            legal_name=f"{marker} Legal Ltd", trading_name=f"{marker} Trading"
-        )
+        partner = PartnerFactory(legal_name=f"{marker} Legal Ltd", trading_name=f"{marker} Trading")
         world.add(partner, marker)
         world.add(ContactFactory(partner=partner, name=f"{marker} Contact"))
         agreement = Agreement.objects.create(

@@ -16,10 +16,13 @@ from django.db import connection, transaction
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 
+from kpis.models import KpiDefinition
 from partnerhub.audit.models import AuditEntry
 from partnerhub.tenancy.models import TenantModel
-from partners.models import Partner
-from settlements.models import Statement
+from partners.models import Agreement, Dispute, Partner
+from partners.models.registry import PartnerTier, Tag
+from settlements.models import RevenueSharePlan, Statement
+from settlements.models.engine import StatementLine
 from tests.conftest import Personas, login, personas_build
 from tests.security.bodies import leaks, response_text
 from tests.security.matrix import (
@@ -30,7 +33,7 @@ from tests.security.matrix import (
     viewer_may_write,
 )
 from tests.security.urlwalk import UrlCase, walk_urls
-from tests.security.world import World, world_build
+from tests.security.world import World, sequences_restart, world_build
 
 CASES = walk_urls()
 PERSONAS = ["a_admin", "a_manager", "a_finance", "a_viewer", "a_partner", "b_manager", "anon"]
@@ -49,6 +52,7 @@ WRITE_BODY = {
 # The foreign worlds' distinctive ids start here (see world.sequences_restart).
 OTHER_PARTNER_BASE = 7_310_000
 FOREIGN_TENANT_BASE = 9_870_000
+AFTER_WORLDS_BASE = 20_000_000
 
 
 @dataclass
@@ -105,6 +109,7 @@ def matrix(django_db_setup: None, django_db_blocker: Any) -> Iterator[Matrix]:
                 user=personas.b_manager,
                 base=FOREIGN_TENANT_BASE,
             )
+            sequences_restart(AFTER_WORLDS_BASE)  # rows made by the tests never look foreign
             users = {
                 "a_admin": personas.a_admin,
                 "a_manager": personas.a_manager,
@@ -178,10 +183,14 @@ def _allowed_refusal(case: UrlCase, persona: str, response: Any) -> bool:
     return False
 
 
-def _check_body(matrix: Matrix, persona: str, label: str, response: Any) -> None:
+def _check_body(
+    matrix: Matrix, persona: str, label: str, response: Any, *, sent_ids: bool = False
+) -> None:
+    """``sent_ids``: the request carried the foreign ids, and an error may echo them back."""
     text = response_text(response)
     for world, base, markers in matrix.forbidden(persona):
-        ids = {pk for pk in world.ids() if pk > base}
+        echoed = sent_ids and response.status_code >= 400
+        ids = set() if echoed else {pk for pk in world.ids() if pk > base}
         found = leaks(text, markers=markers, amounts=world.amounts, ids=ids)
         assert not found, f"{label} as {persona} leaks {found} ({response.status_code})"
 
@@ -285,3 +294,51 @@ def test_the_matrix_would_see_a_leak(matrix: Matrix, db: None) -> None:
     found = leaks(api, markers=set(), amounts=world.amounts, ids={statement.pk})
     assert f"id {statement.pk}" in found
     assert "987654.32" in "".join(found) or "987654,32" in "".join(found)
+
+
+# Body fields that name another object: a create that takes a foreign one must refuse it.
+BODY_REFERENCES: dict[str, type] = {
+    "partner": Partner,
+    "partner_id": Partner,
+    "parent": Partner,
+    "statement": Statement,
+    "corrects_statement": Statement,
+    "agreement": Agreement,
+    "dispute": Dispute,
+    "kpi": KpiDefinition,
+    "kpi_id": KpiDefinition,
+    "plan": RevenueSharePlan,
+    "tier": PartnerTier,
+    "line": StatementLine,
+    "corrects_line": StatementLine,
+}
+_CREATES = [
+    case
+    for case in CASES
+    if case.is_api
+    and not case.kwargs
+    and "POST" in case.methods()
+    and case.name not in PUBLIC_VIEWS
+]
+
+
+@pytest.mark.parametrize("persona", ["a_admin", "a_finance"])
+@pytest.mark.parametrize("case", _CREATES, ids=[c.name for c in _CREATES])
+def test_foreign_ids_in_a_body_are_refused(
+    matrix: Matrix, case: UrlCase, persona: str, db: None
+) -> None:
+    """Creates and bulk actions given tenant B's ids in their body: never a 5xx, never a row
+    that points at them (it would show up as a foreign id in the answer)."""
+    import json
+
+    world = matrix.foreign_tenant
+    body: dict[str, Any] = {**WRITE_BODY}
+    for name, model in BODY_REFERENCES.items():
+        body[name] = world.objects[model].pk
+    body["tags"] = [world.objects[Tag].pk]
+    body["ids"] = [world.objects[Statement].pk]
+    response = matrix.clients[persona].post(
+        case.fill({}), json.dumps(body), content_type="application/json"
+    )
+    assert response.status_code < 500, f"POST {case.route} as {persona}: {response.status_code}"
+    _check_body(matrix, persona, f"POST {case.route}", response, sent_ids=True)

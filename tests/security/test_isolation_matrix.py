@@ -230,6 +230,8 @@ def test_foreign_ids_are_refused_and_nothing_leaks(
     if "GET" in methods or not methods:
         response = client.get(path)
         label = f"GET {path}"
+        # A persona that silently lost its session would pass every check as a visitor.
+        assert response.wsgi_request.user.is_authenticated is (persona != "anon"), label
         if case.kwargs and not public:
             assert _allowed_refusal(case, persona, response), (
                 f"{label} as {persona} answered {response.status_code}, not 403/404"

@@ -78,6 +78,11 @@ class Personas:
 
 @pytest.fixture
 def personas(db: None) -> Personas:
+    return personas_build()
+
+
+def personas_build() -> Personas:
+    """The personas and their partners; also used once per module by the isolation matrix."""
     tenant_a = TenantFactory(name="Alpha Telecom", slug="alpha")
     tenant_b = TenantFactory(name="Bravo Telecom", slug="bravo")
     users = {

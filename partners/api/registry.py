@@ -597,6 +597,12 @@ class PartnerChildMixin:
 
     kwargs: dict[str, Any]
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # After the permission checks, before the body is parsed or validated: a foreign
+        # partner answers 404, never a validation error about a body it would not accept.
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        self.get_partner()
+
     def get_partner(self) -> Partner:
         if not hasattr(self, "_partner"):
             self._partner = get_object_or_404(Partner.objects.all(), pk=self.kwargs["partner_pk"])

@@ -178,6 +178,7 @@ class RunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedV
 
 
 router = DefaultRouter()
+router.include_root_view = False  # its root view declares no permission: a 500 for members
 router.register("settlements/plans", PlanViewSet, basename="settlement-plan")
 router.register("settlements/runs", RunViewSet, basename="settlement-run")
 urlpatterns: list[URLPattern | URLResolver] = list(router.urls)

@@ -502,6 +502,7 @@ class AdjustmentViewSet(
 
 
 router = DefaultRouter()
+router.include_root_view = False  # its root view declares no permission: a 500 for members
 router.register("settlements/statements", StatementViewSet, basename="settlement-statement")
 router.register("settlements/adjustments", AdjustmentViewSet, basename="settlement-adjustment")
 urlpatterns: list[URLPattern | URLResolver] = list(router.urls)

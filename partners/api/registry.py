@@ -48,6 +48,7 @@ from partners.models import (
     Partner,
     PartnerTier,
     PartnerType,
+    RiskLevel,
     Tag,
 )
 from partners.selectors import registry as selectors
@@ -117,7 +118,14 @@ class BankSummarySerializer(serializers.ModelSerializer):
 class PartnerSerializer(serializers.ModelSerializer):
     partner_type = PartnerTypeSerializer(read_only=True)
     tier = PartnerTierSerializer(read_only=True, allow_null=True)
-    parent_name = serializers.CharField(source="parent.display_name", read_only=True, default=None)
+    parent_name = serializers.CharField(
+        source="parent.display_name", read_only=True, default=None, allow_null=True
+    )
+    # Blank until assessed / not given: documented so, which the model-derived fields are not.
+    website = serializers.CharField(read_only=True, help_text="A URL, or empty.")
+    risk_level = serializers.ChoiceField(
+        choices=RiskLevel.choices, allow_blank=True, read_only=True
+    )
     account_owner = AccountOwnerSerializer(read_only=True, allow_null=True)
     tags = serializers.SerializerMethodField()
     bank_details = serializers.SerializerMethodField()

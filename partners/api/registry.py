@@ -48,7 +48,6 @@ from partners.models import (
     Partner,
     PartnerTier,
     PartnerType,
-    RiskLevel,
     Tag,
 )
 from partners.selectors import registry as selectors
@@ -120,11 +119,6 @@ class PartnerSerializer(serializers.ModelSerializer):
     tier = PartnerTierSerializer(read_only=True, allow_null=True)
     parent_name = serializers.CharField(
         source="parent.display_name", read_only=True, default=None, allow_null=True
-    )
-    # Blank until assessed / not given: documented so, which the model-derived fields are not.
-    website = serializers.CharField(read_only=True, help_text="A URL, or empty.")
-    risk_level = serializers.ChoiceField(
-        choices=RiskLevel.choices, allow_blank=True, read_only=True
     )
     account_owner = AccountOwnerSerializer(read_only=True, allow_null=True)
     tags = serializers.SerializerMethodField()

@@ -36,6 +36,7 @@ from settlements.models import (
 from settlements.services.fx import fx_rates_import_csv
 from settlements.services.plans import plan_create
 from settlements.services.usage_import import COLUMNS, usage_import_create, usage_import_run
+from tests.conftest import bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -269,3 +270,22 @@ def test_plan_regressions_are_refused_with_a_clear_error(as_tenant_a: Any, conte
         plan_create(content=content)
     assert caught.value.message_dict
     assert RevenueSharePlan.objects.count() == 0
+
+
+def test_a_nul_byte_in_a_kpi_csv_or_bulk_row_is_named_not_a_500(personas: Any) -> None:
+    # PostgreSQL text cannot hold NUL: the rows used to reach the INSERT and fail there.
+    today = str(tenant_today())
+    partner = str(personas.a_partner.pk)
+    data = f"partner,kpi,date,value\n{partner},revenue,{today},1\x00\n".encode()
+    with tenant_context(personas.tenant_a), pytest.raises(ValidationError, match="NUL"):
+        measurement_import_preview(upload=SimpleUploadedFile("m.csv", data), user=None)
+    client = bearer(personas.a_manager, personas.tenant_a)
+    row = {"partner": partner, "kpi": "rev\x00enue", "date": today, "value": "1"}
+    response = client.post(
+        "/api/v1/kpis/measurements/bulk/", {"rows": [row]}, content_type="application/json"
+    )
+    assert response.status_code == 400, response.content
+    assert "NUL" in str(response.json()["error"])
+    with tenant_context(personas.tenant_a):
+        assert not KpiMeasurement.objects.exists()
+        assert not MeasurementImport.objects.exists()

@@ -212,6 +212,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "partnerhub.core.errors.lockout"  # JSON under /api/, else the template
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # Reverse proxies in front of the app: the client address is taken from X-Forwarded-For,
 # counting this many proxies from the right (0: use REMOTE_ADDR, never trust the header).
@@ -249,7 +250,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
         "rest_framework.filters.SearchFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "partnerhub.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "partnerhub.core.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"token": "10/min"},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -37,3 +37,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "partnerhub.core.errors.page_not_found"
+handler500 = "partnerhub.core.errors.server_error"

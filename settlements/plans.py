@@ -138,18 +138,69 @@ def _tiers(value: Any, path: str, errors: _Errors) -> list[dict[str, str | None]
     return out
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A key given twice would silently take the later value: refuse it instead."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(f"the key {key!r} appears twice in one object")
+        out[key] = value
+    return out
+
+
+def _storable(value: Any, path: str = "content") -> str | None:
+    """The path of a string PostgreSQL cannot store (NUL, a lone surrogate), else None."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return path
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path
+        return None
+    if isinstance(value, dict):
+        items: list[tuple[Any, str]] = []
+        for key, item in value.items():
+            items += [(key, path), (item, f"{path}.{key}")]
+    elif isinstance(value, list):
+        items = [(item, f"{path}[{i}]") for i, item in enumerate(value)]
+    else:
+        return None
+    for item, item_path in items:
+        found = _storable(item, item_path)
+        if found:
+            return found
+    return None
+
+
 def plan_content_parse(raw: str | bytes | dict[str, Any]) -> dict[str, Any]:
     """Validate plan content and return it normalised; ``ValidationError`` keyed by JSON path."""
     if isinstance(raw, str | bytes):
         try:
-            data = json.loads(raw, parse_float=Decimal, parse_int=Decimal)
+            data = json.loads(
+                raw, parse_float=Decimal, parse_int=Decimal, object_pairs_hook=_no_duplicates
+            )
         except ValueError as exc:
             raise ValidationError({"content": [f"is not valid JSON: {exc}"]}) from None
+        except RecursionError:
+            raise ValidationError({"content": ["is nested too deeply"]}) from None
     else:
         data = raw
     errors = _Errors()
     if not isinstance(data, dict):
         raise ValidationError({"content": ["must be a JSON object"]})
+    try:
+        bad_text = _storable(data)
+    except RecursionError:
+        raise ValidationError({"content": ["is nested too deeply"]}) from None
+    if bad_text:
+        raise ValidationError(
+            {bad_text: ["contains a NUL character or invalid Unicode (binary data?)"]}
+        )
     _unknown(data, TOP_KEYS, "", errors)
     _missing(data, REQUIRED_TOP, "", errors)
     name = data.get("name")

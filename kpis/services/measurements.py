@@ -189,6 +189,17 @@ def _check_size(rows: list[Mapping[str, Any]]) -> None:
         raise ValidationError({"rows": "No rows to import."})
     if len(rows) > MAX_ROWS:
         raise ValidationError({"rows": f"At most {MAX_ROWS:,} rows per request ({len(rows):,})."})
+    _refuse_nul(rows, key="rows")
+
+
+def _refuse_nul(rows: Sequence[Mapping[str, Any]], *, key: str) -> None:
+    """PostgreSQL text cannot hold NUL: name the first such cell instead of failing in SQL."""
+    for number, row in enumerate(rows, start=1):
+        for column in COLUMNS:
+            if "\x00" in str(row.get(column) or ""):
+                raise ValidationError(
+                    {key: f"Row {number}: {column} contains a NUL character (binary data?)."}
+                )
 
 
 @transaction.atomic
@@ -303,7 +314,9 @@ def measurement_import_rows(measurement_import: MeasurementImport) -> list[dict[
             {"file": f"Missing column(s): {', '.join(missing)}. Expected: {', '.join(COLUMNS)}."}
         )
     reader.fieldnames = header
-    return [{c: (r.get(c) or "") for c in COLUMNS} for r in reader]
+    rows = [{c: (r.get(c) or "") for c in COLUMNS} for r in reader]
+    _refuse_nul(rows, key="file")
+    return rows
 
 
 def _progress_key(import_id: int) -> str:

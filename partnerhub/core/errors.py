@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views import defaults
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -54,3 +57,40 @@ class ErrorBodySerializer(serializers.Serializer):
 
 class ErrorSerializer(serializers.Serializer):
     error = ErrorBodySerializer()
+
+
+def _api_error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse(
+        {"error": {"status": status, "code": code, "message": message}}, status=status
+    )
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A URL no route matches: under ``/api/`` the API's error format, elsewhere the 404 page
+    (a path parameter that is not a number never reaches a DRF view)."""
+    if request.path.startswith("/api/"):
+        return _api_error(404, "not_found", "No such resource.")
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """An unhandled exception: under ``/api/`` the API's error format, elsewhere the 500 page."""
+    if request.path.startswith("/api/"):
+        return _api_error(500, "server_error", "Internal server error.")
+    return defaults.server_error(request)
+
+
+def lockout(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None
+) -> HttpResponse:
+    """django-axes' answer to a locked-out sign-in: the API's error format on the token
+    endpoint, the "sign-in paused" page elsewhere."""
+    from axes.helpers import get_client_username, get_cool_off
+
+    if request.path.startswith("/api/"):
+        return _api_error(429, "locked_out", "Too many failed sign-ins: try again later.")
+    context = {
+        "username": get_client_username(request, credentials) or "",
+        "cooloff_timedelta": get_cool_off(request),
+    }
+    return render(request, settings.AXES_LOCKOUT_TEMPLATE, context, status=429)

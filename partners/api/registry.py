@@ -117,7 +117,9 @@ class BankSummarySerializer(serializers.ModelSerializer):
 class PartnerSerializer(serializers.ModelSerializer):
     partner_type = PartnerTypeSerializer(read_only=True)
     tier = PartnerTierSerializer(read_only=True, allow_null=True)
-    parent_name = serializers.CharField(source="parent.display_name", read_only=True, default=None)
+    parent_name = serializers.CharField(
+        source="parent.display_name", read_only=True, default=None, allow_null=True
+    )
     account_owner = AccountOwnerSerializer(read_only=True, allow_null=True)
     tags = serializers.SerializerMethodField()
     bank_details = serializers.SerializerMethodField()

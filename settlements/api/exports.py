@@ -147,6 +147,10 @@ class SettlementExportViewSet(
 
 
 class JournalSettingsSerializer(serializers.ModelSerializer):
+    updated_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="Null until the settings are first saved."
+    )
+
     class Meta:
         model = JournalSettings
         fields = [*services.JOURNAL_ACCOUNT_FIELDS, "updated_at"]

@@ -44,7 +44,7 @@ from tests.conftest import Personas, bearer
 
 pytestmark = pytest.mark.django_db
 
-FUZZ_EXAMPLES = int(os.environ.get("PARTNERHUB_FUZZ_EXAMPLES", "2"))
+FUZZ_EXAMPLES = int(os.environ.get("PARTNERHUB_FUZZ_EXAMPLES", "1"))
 PERSONAS = ("a_admin", "a_manager", "a_finance", "a_viewer", "a_partner_user")
 CHECKS = [
     not_a_server_error,

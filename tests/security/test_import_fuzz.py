@@ -4,7 +4,7 @@ strings, duplicate and missing columns or keys, NUL bytes. Whatever arrives: a c
 ``ValidationError`` (or a rejected import) and no row written, never another exception.
 
 tests/settlements/test_usage_properties.py fuzzes the usage cells; here the files' shape and
-bytes. ``PARTNERHUB_FUZZ_EXAMPLES`` (default 2 for the API fuzz) scales these too.
+bytes. ``PARTNERHUB_FUZZ_EXAMPLES`` (default 1 for the API fuzz) scales these too.
 """
 
 from __future__ import annotations

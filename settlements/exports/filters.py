@@ -13,14 +13,10 @@ from django_filters import rest_framework as filters
 from partners.models import Partner
 from settlements.currencies import is_iso_currency
 from settlements.models import Statement, StatementLine
+from settlements.selectors.statements import PARTNER_VISIBLE_STATUSES
 
 DIRECTIONS = (("payable", "Payable"), ("receivable", "Receivable"))
 # Statements a partner may see and download in the portal.
-PARTNER_VISIBLE_STATUSES = (
-    Statement.Status.APPROVED,
-    Statement.Status.PAID,
-    Statement.Status.DISPUTED,
-)
 
 
 class StatementExportFilter(filters.FilterSet):

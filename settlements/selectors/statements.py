@@ -133,11 +133,18 @@ def partner_options() -> list[tuple[int, str]]:
     return list(Partner.objects.order_by("legal_name").values_list("pk", "legal_name"))
 
 
+# What a partner may see of its own statements (portal pages, downloads, partner exports).
+PARTNER_VISIBLE_STATUSES = (
+    Statement.Status.APPROVED,
+    Statement.Status.PAID,
+    Statement.Status.DISPUTED,
+)
+
+
 def portal_statement_list(*, partner: Partner) -> QuerySet[Statement]:
     """A partner's own statements as the portal shows them: never drafts."""
     return (
-        Statement.objects.filter(partner=partner)
-        .exclude(status=Statement.Status.DRAFT)
+        Statement.objects.filter(partner=partner, status__in=PARTNER_VISIBLE_STATUSES)
         .select_related("partner")
         .order_by("-month", "-pk")
     )

@@ -18,7 +18,7 @@ from django.views import View
 from partnerhub.tenancy.context import require_current_tenant
 from partners.access import PortalRequiredMixin
 from partners.exports import TableWriter
-from settlements.exports.filters import PARTNER_VISIBLE_STATUSES, statements_for_export
+from settlements.exports.filters import statements_for_export
 from settlements.exports.pdf import statement_pdf, statement_pdf_name
 from settlements.exports.responses import bytes_response, export_file_response
 from settlements.exports.tables import LINE_COLUMNS, line_rows
@@ -126,13 +126,10 @@ class PortalLineUsageView(_PortalStatementMixin, View):
 # --- downloads ---------------------------------------------------------------------------------
 
 
-class _PortalStatementView(PortalRequiredMixin, View):
+class _PortalStatementView(_PortalStatementMixin, View):
     def statement(self, pk: int) -> Statement:
-        visible = Statement.objects.filter(
-            partner=self.partner, status__in=PARTNER_VISIBLE_STATUSES
-        )
-        found = get_object_or_404(visible.only("pk"), pk=pk)
-        return statements_for_export(ids=[found.pk], with_lines=True)[0]
+        """The visible statement (as the portal pages find it), loaded the way exports read it."""
+        return statements_for_export(ids=[super().statement(pk).pk], with_lines=True)[0]
 
 
 class PortalStatementPdfView(_PortalStatementView):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from partnerhub.tenancy.context import tenant_context
 from settlements.models import Statement
 from settlements.services.runs import settlement_run_execute, settlement_run_start
 from tests.settlements.engine_helpers import PCT30, assign, make_plan, usage
@@ -28,3 +29,12 @@ def statement_world(personas, *, partners=None) -> dict[object, Statement]:
         usage(partner, "video", "50.00")
     run(OCT)
     return {p: Statement.objects.get(partner=p, month=OCT) for p in partners}
+
+
+def two_tenant_drafts(personas) -> dict[str, Statement]:
+    """October drafts of tenant A's partner ("a") and of tenant B's partner ("b")."""
+    with tenant_context(personas.tenant_a):
+        statements = statement_world(personas)
+    with tenant_context(personas.tenant_b):
+        b = statement_world(personas, partners=[personas.b_partner])
+    return {"a": statements[personas.a_partner], "b": b[personas.b_partner]}

@@ -13,7 +13,7 @@ from settlements.services.statements import statement_approve
 from tests.conftest import bearer
 from tests.partners.factories import PartnerFactory
 from tests.settlements.engine_helpers import assign, make_plan, usage
-from tests.settlements.statement_helpers import NOV, OCT, run, statement_world
+from tests.settlements.statement_helpers import NOV, OCT, run, two_tenant_drafts
 
 BASE = "/api/v1/settlements/statements/"
 ADJ = "/api/v1/settlements/adjustments/"
@@ -21,11 +21,7 @@ ADJ = "/api/v1/settlements/adjustments/"
 
 @pytest.fixture
 def world(personas):
-    with tenant_context(personas.tenant_a):
-        statements = statement_world(personas)
-    with tenant_context(personas.tenant_b):
-        b = statement_world(personas, partners=[personas.b_partner])
-    return {"a": statements[personas.a_partner], "b": b[personas.b_partner]}
+    return two_tenant_drafts(personas)
 
 
 def test_list_filters_and_retrieve_with_lines(world, personas):

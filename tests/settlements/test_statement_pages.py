@@ -13,18 +13,14 @@ from settlements.services.statements import statement_approve
 from tests.conftest import login
 from tests.partners.factories import PartnerFactory
 from tests.settlements.engine_helpers import assign, make_plan, usage
-from tests.settlements.statement_helpers import OCT, run, statement_world
+from tests.settlements.statement_helpers import OCT, run, two_tenant_drafts
 
 LIST = "/settlements/statements/"
 
 
 @pytest.fixture
 def world(personas):
-    with tenant_context(personas.tenant_a):
-        statements = statement_world(personas)
-    with tenant_context(personas.tenant_b):
-        b = statement_world(personas, partners=[personas.b_partner])
-    return {"a": statements[personas.a_partner], "b": b[personas.b_partner]}
+    return two_tenant_drafts(personas)
 
 
 def test_list_filters_and_links_from_nav(world, personas):

@@ -24,7 +24,8 @@ def post(client, rows):
 
 
 def test_bad_rows_are_all_named_and_nothing_is_written(personas):
-    today = tenant_today()
+    with tenant_context(personas.tenant_a):  # the tenant's day: row 6 must lie after it
+        today = tenant_today()
     a, b = personas.a_partner.pk, personas.b_partner.pk
     rows = [
         {"partner": str(a), "kpi": "revenue", "date": str(today), "value": "10.5"},  # 1 ok

@@ -4,8 +4,9 @@ It runs pgserver's binaries (the same PostgreSQL 16 as the embedded server) in a
 directory, on a unix socket only. The database is what ``migrate`` builds, made faster: the roles
 from ``deploy/roles.sql``, then the test database's schema (``pg_dump --schema-only``: tables,
 row-level security policies, triggers, functions, grants) and the rows that migrations and their
-post-migrate hooks write (migration records, content types, permissions). That takes about a
-second; running the migrations takes 15-20 s. Anything that keeps it from starting fails the test.
+post-migrate hooks write (migration records, content types, permissions). That takes 1-4 s on
+a busy 2-core machine, where running the migrations takes 15-20 s. Partitions that earlier tests
+created come along, empty. Anything that keeps the server from starting fails the test.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ the KPIs computed from settlement usage for the days they look at, so late usage
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from celery import shared_task
 from django.utils import timezone
@@ -17,11 +18,13 @@ from partnerhub.tenancy.context import tenant_context
 from partnerhub.tenancy.models import Tenant
 
 
-@shared_task(name="kpis.drift_tasks.kpi_drift_detect", ignore_result=True)
-def kpi_drift_detect(date_iso: str | None = None) -> int:
+@shared_task(name="kpis.drift_tasks.kpi_drift_detect", bind=True, ignore_result=True)
+def kpi_drift_detect(self: Any, date_iso: str | None = None) -> int:
     """Nightly fan-out: yesterday (UTC) unless a date is given; returns the tenants queued."""
     day = date.fromisoformat(date_iso) if date_iso else timezone.now().date() - timedelta(days=1)
-    if date_iso is None and not beat_slot_claim("kpi_drift_detect", day.isoformat()):
+    if date_iso is None and not beat_slot_claim(
+        "kpi_drift_detect", day.isoformat(), owner=self.request.id
+    ):
         return 0  # another beat scheduler fired for this day already
     tenant_ids = list(Tenant.objects.filter(is_active=True).values_list("pk", flat=True))
     for tenant_id in tenant_ids:

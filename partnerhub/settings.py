@@ -189,6 +189,12 @@ CELERY_BEAT_SCHEDULE = {
 # Seconds after which /healthz calls the Celery worker heartbeat stale.
 CELERY_HEARTBEAT_MAX_AGE = env.int("CELERY_HEARTBEAT_MAX_AGE", default=120)
 
+# --- Settlements --------------------------------------------------------------------------------
+# Rows per insert batch of a usage CSV import (its progress step; a partial import commits each).
+USAGE_IMPORT_BATCH_SIZE = env.int("USAGE_IMPORT_BATCH_SIZE", default=250_000)
+if USAGE_IMPORT_BATCH_SIZE < 1:
+    raise ImproperlyConfigured("USAGE_IMPORT_BATCH_SIZE must be a positive number of rows.")
+
 # --- Accounts -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

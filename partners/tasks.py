@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from celery import shared_task
 from django.utils import timezone
@@ -13,11 +14,13 @@ from partnerhub.tenancy.models import Tenant
 from partners.services.reminders import reminders_run
 
 
-@shared_task(name="partners.tasks.partners_daily_reminders", ignore_result=True)
-def partners_daily_reminders(on_date_iso: str | None = None) -> int:
+@shared_task(name="partners.tasks.partners_daily_reminders", bind=True, ignore_result=True)
+def partners_daily_reminders(self: Any, on_date_iso: str | None = None) -> int:
     """Daily (beat): one reminders task per active tenant, all for the same day."""
     on = on_date_iso or timezone.localdate().isoformat()
-    if on_date_iso is None and not beat_slot_claim("partners_daily_reminders", on):
+    if on_date_iso is None and not beat_slot_claim(
+        "partners_daily_reminders", on, owner=self.request.id
+    ):
         return 0  # another beat scheduler fired this day already
     tenant_ids = list(Tenant.objects.filter(is_active=True).values_list("pk", flat=True))
     for tenant_id in tenant_ids:

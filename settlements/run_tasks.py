@@ -7,6 +7,8 @@ the last chunk finalizes the run. Beat calls ``settlement_runs_nightly`` (fan-ou
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 from django.utils import timezone
 
@@ -41,10 +43,11 @@ def settlement_run_chunk(tenant_id: int, chunk_id: int) -> bool:
         raise
 
 
-@shared_task(name="settlements.run_tasks.settlement_runs_nightly", ignore_result=True)
-def settlement_runs_nightly() -> int:
+@shared_task(name="settlements.run_tasks.settlement_runs_nightly", bind=True, ignore_result=True)
+def settlement_runs_nightly(self: Any) -> int:
     """Beat entry: one ``settlement_run_nightly_tenant`` per active tenant, once a night."""
-    if not beat_slot_claim("settlement_runs_nightly", timezone.now().date().isoformat()):
+    tonight = timezone.now().date().isoformat()
+    if not beat_slot_claim("settlement_runs_nightly", tonight, owner=self.request.id):
         return 0  # another beat scheduler fired tonight already
     tenant_ids = list(Tenant.objects.filter(is_active=True).values_list("pk", flat=True))
     for tenant_id in tenant_ids:

@@ -9,6 +9,10 @@ the beat task :func:`partnerhub.core.tasks.requeue_stale_jobs` publishes every j
 after :data:`STALE_AFTER` again, which also recovers messages lost with a Redis restart (the
 embedded Redis keeps nothing on disk). Every job's task re-reads its row under a lock and skips a
 job that is no longer queued, so a message published twice does the work once.
+
+A job may also name the selector of its *orphans*: rows marked running that no worker runs any
+more (a usage import's worker holds a database lock while it runs; a killed worker or a restarted
+database drops it). They are published again the same way, and their task resumes them.
 """
 
 from __future__ import annotations
@@ -40,13 +44,18 @@ class QueuedJob:
     model: str
     task: str
     arg_order: tuple[str, ...] = ("tenant_id", "pk")
+    orphans: str = ""  # dotted path of a selector(created_before=...) of abandoned running rows
 
     def args(self, row: Any) -> tuple[Any, ...]:
         return tuple(getattr(row, name) for name in self.arg_order)
 
 
 QUEUED_JOBS: tuple[QueuedJob, ...] = (
-    QueuedJob("settlements.UsageImport", "settlements.tasks.usage_import_process"),
+    QueuedJob(
+        "settlements.UsageImport",
+        "settlements.tasks.usage_import_process",
+        orphans="settlements.selectors.usage.usage_imports_orphaned",
+    ),
     QueuedJob("settlements.SettlementExport", "settlements.tasks.settlement_export_build"),
     QueuedJob("kpis.MeasurementImport", "kpis.tasks.kpi_measurements_import", ("pk", "tenant_id")),
 )
@@ -108,14 +117,19 @@ def queue_probe_reset() -> None:
 
 
 def stale_jobs_requeue(*, now: Any, stale_after: timedelta = STALE_AFTER) -> int:
-    """Publish again every job of the current tenant queued since before ``now - stale_after``;
-    returns how many were published."""
+    """Publish again every job of the current tenant queued since before ``now - stale_after``,
+    and every orphaned running one created before then; returns how many were published."""
     published = 0
+    before = now - stale_after
     for job in QUEUED_JOBS:
         model = apps.get_model(job.model)
-        rows = model.objects.filter(status="queued", created_at__lt=now - stale_after)
+        rows: list[Any] = list(
+            model.objects.filter(status="queued", created_at__lt=before).only("pk", "tenant_id")
+        )
+        if job.orphans:
+            rows += list(import_string(job.orphans)(created_before=before))
         task = import_string(job.task)  # imports the tasks module (web processes may not have)
-        for row in rows.only("pk", "tenant_id"):
+        for row in rows:
             if not enqueue(task, *job.args(row)):
                 return published  # the broker is still away: try again on the next beat
             published += 1

@@ -14,7 +14,8 @@ def worker_heartbeat() -> None:
 @shared_task(name="partnerhub.core.tasks.requeue_stale_jobs", ignore_result=True)
 def requeue_stale_jobs() -> int:
     """Scheduled by beat every 5 minutes: publish again the jobs still queued in the database
-    (their message was never published, or was lost with a Redis restart)."""
+    (their message was never published, or was lost with a Redis restart) and the usage imports
+    left running by a lost worker or a restarted database."""
     from partnerhub.core.queue import stale_jobs_requeue
     from partnerhub.tenancy.context import tenant_context
     from partnerhub.tenancy.models import Tenant

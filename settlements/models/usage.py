@@ -59,6 +59,9 @@ class UsageImport(TenantModel):
         ALL_OR_NOTHING = "all_or_nothing", "All or nothing"
         PARTIAL = "partial", "Accept the valid rows"
 
+    # A worker running the import holds the advisory lock hashtextextended(LOCK_PREFIX || id, 0).
+    LOCK_PREFIX = "settlements.usage_import:"
+
     source = models.CharField(max_length=10, default="csv")
     file = models.FileField(upload_to="usage-imports/", blank=True)
     original_name = models.CharField(max_length=255, blank=True)
@@ -69,6 +72,8 @@ class UsageImport(TenantModel):
     inserted = models.PositiveIntegerField(default=0)
     duplicates = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
+    # Runs started: a worker or database lost mid-way makes the import run again, up to a limit.
+    attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import BooleanField, QuerySet
+from django.db.models.expressions import RawSQL
 
 from partnerhub.tenancy.context import require_current_tenant
 from settlements.models import FxRate, Product, UsageImport, UsageRecord, UsageRejectedRow
@@ -18,6 +19,32 @@ def usage_record_list() -> QuerySet[UsageRecord]:
 
 def usage_import_list() -> QuerySet[UsageImport]:
     return UsageImport.objects.select_related("created_by").order_by("-created_at", "-id")
+
+
+# Whether a session holds the import's worker lock (see UsageImport.LOCK_PREFIX): a bigint
+# advisory lock shows in pg_locks as its high half (classid) and low half (objid), objsubid 1.
+_WORKER_LOCK_HELD = """EXISTS (
+    SELECT 1
+    FROM pg_locks l, hashtextextended(%s || settlements_usageimport.id::text, 0) AS k(key)
+    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND l.classid = ((k.key >> 32) & 4294967295)::oid
+      AND l.objid = (k.key & 4294967295)::oid)"""
+
+
+def usage_imports_orphaned(*, created_before: datetime) -> QuerySet[UsageImport]:
+    """Imports created before ``created_before`` and marked running that no worker runs: no
+    session holds their lock (the worker was killed, or the database restarted under it)."""
+    return (
+        UsageImport.objects.filter(status=UsageImport.Status.RUNNING, created_at__lt=created_before)
+        .annotate(
+            worker_alive=RawSQL(  # noqa: S611 - a constant; the prefix is a parameter
+                _WORKER_LOCK_HELD, [UsageImport.LOCK_PREFIX], output_field=BooleanField()
+            )
+        )
+        .filter(worker_alive=False)
+        .order_by("pk")
+    )
 
 
 def usage_rejected_row_list(*, usage_import: UsageImport) -> QuerySet[UsageRejectedRow]:

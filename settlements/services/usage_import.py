@@ -19,30 +19,49 @@ the first data row (row 1). Amounts may not have more significant decimals than 
 minor units (``10.50`` is fine in EUR, ``10.5`` is refused in JPY, ``100.00`` is accepted as 100)
 and must be below 10^14 in absolute value.
 
-Files are processed in batches of rows (``batch_size``), each committed with the import's
-progress (``rows_processed``): a re-run (worker lost) re-stages the file, validates again and
-resumes after the last committed row. Under the all-or-nothing policy nothing is inserted when
-any row is rejected; validation happens before the first batch.
+Files are inserted in batches of rows (``batch_size``, setting ``USAGE_IMPORT_BATCH_SIZE``).
+Under the all-or-nothing policy (the default) nothing is inserted when any row is rejected
+(validation happens before the first batch), and every batch goes into one transaction with the
+import's "done": a worker killed or a database restarted mid-way leaves no row behind, and the
+re-run starts over. The progress bar moves all the same: progress is written on a connection of
+its own. Under the partial policy each batch commits with the import's progress
+(``rows_processed``) and a re-run resumes after the last committed row.
+
+A worker holds a session-level advisory lock on the import while it runs it. PostgreSQL drops the
+lock with the session, so an import left "running" by a lost worker or a restarted server is
+told apart from one in progress (``usage_imports_orphaned``) and published again by the
+stale-jobs beat task; after ``MAX_ATTEMPTS`` runs it is marked failed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import IO, Any
 
 import psycopg
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    IntegrityError,
+    connection,
+    connections,
+    transaction,
+)
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from partnerhub.core.queue import enqueue
-from partnerhub.tenancy.context import require_current_tenant, tenant_context
+from partnerhub.tenancy.context import TENANT_SETTING, require_current_tenant, tenant_context
 from partnerhub.tenancy.models import Tenant
 from settlements.currencies import currency_minor_units
 from settlements.models import UsageImport, UsageRejectedRow
@@ -61,7 +80,7 @@ OPTIONAL_COLUMNS = frozenset({"tax_amount"})
 STAGING = "settlements_usage_staging"
 ERRORS = "settlements_usage_errors"
 CHUNK_SIZE = 1 << 20
-BATCH_SIZE = 250_000
+MAX_ATTEMPTS = 10
 BRIN_MIN_ROWS = 10_000
 TEMP_BUFFERS = "256MB"
 SORT_WORK_MEM = "64MB"
@@ -70,6 +89,11 @@ BULK_MAX_ROWS = 10_000
 PREVIEW_ROWS = 20
 
 _COPY_LINE = re.compile(r"line (\d+)")
+FINISHED = frozenset(
+    {UsageImport.Status.DONE, UsageImport.Status.REJECTED, UsageImport.Status.FAILED}
+)
+
+logger = logging.getLogger(__name__)
 
 
 class UsageImportError(Exception):
@@ -141,9 +165,15 @@ def _index_staging(cursor: Any, total: int) -> None:
 
 
 def _drop_staging() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
-        cursor.execute(f"DROP TABLE IF EXISTS {ERRORS}")
+    if connection.connection is None:  # the session is gone, and its temporary tables with it
+        return
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
+            cursor.execute(f"DROP TABLE IF EXISTS {ERRORS}")
+    except DatabaseError:
+        if connection.is_usable():
+            raise
 
 
 def read_header(stream: IO[bytes]) -> list[str]:
@@ -632,73 +662,214 @@ def usage_import_run(
     tenant: Tenant,
     import_id: int,
     chunk_size: int = CHUNK_SIZE,
-    batch_size: int = BATCH_SIZE,
+    batch_size: int | None = None,
 ) -> UsageImport:
-    """Process a stored CSV import: stage, validate, insert in committed batches.
+    """Process a stored CSV import: stage, validate, insert in batches.
 
-    Not one transaction on purpose: each batch commits with ``rows_processed`` so progress is
-    visible and a re-run resumes. Safe to re-run at any point (duplicates by external id are
-    never inserted twice, finished imports are left alone).
+    Safe to re-run at any point: a finished import is left alone, a second delivery while a
+    worker runs the import does nothing, an all-or-nothing import starts over (nothing of an
+    earlier attempt landed), a partial one resumes after its last committed batch; duplicates
+    by external id are never inserted twice.
     """
+    size = batch_size or settings.USAGE_IMPORT_BATCH_SIZE
+    with _worker_lock(import_id) as locked:
+        if not locked:  # another worker is on it (the message was delivered twice)
+            with tenant_context(tenant):
+                return UsageImport.objects.get(pk=import_id)
+        usage_import = _start(tenant, import_id)
+        if usage_import.status != UsageImport.Status.RUNNING:
+            return usage_import
+        try:
+            _process(usage_import, tenant, chunk_size=chunk_size, batch_size=size)
+        finally:
+            _drop_staging()
+        return usage_import
+
+
+def _lock_sql(function: str) -> str:
+    return f"SELECT {function}(hashtextextended(%s || %s::text, 0))"
+
+
+@contextlib.contextmanager
+def _worker_lock(import_id: int) -> Iterator[bool]:
+    """The import's session-level advisory lock, held while this worker runs it (``False``:
+    another session holds it). PostgreSQL releases it when the session ends, however it ends."""
+    params: list[str | int] = [UsageImport.LOCK_PREFIX, import_id]
+    with connection.cursor() as cursor:
+        cursor.execute(_lock_sql("pg_try_advisory_lock"), params)
+        locked = bool(cursor.fetchone()[0])
+    try:
+        yield locked
+    finally:
+        if locked and connection.connection is not None:
+            with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+                cursor.execute(_lock_sql("pg_advisory_unlock"), params)
+
+
+def _start(tenant: Tenant, import_id: int) -> UsageImport:
+    """Mark the import running (one more attempt), or give up after ``MAX_ATTEMPTS``."""
     with tenant_context(tenant):
         usage_import = UsageImport.objects.select_for_update().get(pk=import_id)
-        if usage_import.status in {
-            UsageImport.Status.DONE,
-            UsageImport.Status.REJECTED,
-            UsageImport.Status.FAILED,
-        }:
+        if usage_import.status in FINISHED:
             return usage_import
-        _update(usage_import, status=UsageImport.Status.RUNNING)
+        if usage_import.attempts >= MAX_ATTEMPTS:
+            _update(
+                usage_import,
+                status=UsageImport.Status.FAILED,
+                finished_at=timezone.now(),
+                **_failure(
+                    usage_import,
+                    f"The import stopped {usage_import.attempts} times before it finished "
+                    "(worker or database lost each time); it is not tried again.",
+                ),
+            )
+            return usage_import
+        fields: dict[str, Any] = {
+            "status": UsageImport.Status.RUNNING,
+            "attempts": usage_import.attempts + 1,
+        }
+        if usage_import.policy == UsageImport.Policy.ALL_OR_NOTHING:
+            fields.update(rows_processed=0, inserted=0)  # nothing of an earlier attempt landed
+        _update(usage_import, **fields)
+        return usage_import
+
+
+def _process(
+    usage_import: UsageImport, tenant: Tenant, *, chunk_size: int, batch_size: int
+) -> None:
+    with tenant_context(tenant):
+        _set_time_zone(tenant)
+        with usage_import.file.open("rb") as stream:
+            try:
+                total = stage_csv(stream, chunk_size=chunk_size)
+            except UsageImportError as exc:
+                _reject_whole(usage_import, exc)
+                return
+        checked = _validate_fast(tenant) or _validate(tenant)
+        bad = checked.bad
+        _record_rejections(usage_import)
+        _update(usage_import, rows_total=total, rejected=bad)
+        if bad and usage_import.policy == UsageImport.Policy.ALL_OR_NOTHING:
+            _update(
+                usage_import,
+                status=UsageImport.Status.REJECTED,
+                rows_processed=total,
+                error=f"{bad} row(s) rejected; nothing was imported (all or nothing).",
+                finished_at=timezone.now(),
+            )
+            return
+    if usage_import.rows_processed < total:
+        # Its own transaction: the partition function serialises on a lock held to commit.
+        with tenant_context(tenant):
+            _ensure_partitions(checked.months)
+    if usage_import.policy == UsageImport.Policy.ALL_OR_NOTHING:
+        _insert_at_once(usage_import, tenant, total=total, batch_size=batch_size)
+    else:
+        _insert_committing_batches(
+            usage_import, tenant, total=total, batch_size=batch_size, with_errors=bad > 0
+        )
+
+
+def _insert_at_once(
+    usage_import: UsageImport, tenant: Tenant, *, total: int, batch_size: int
+) -> None:
+    """All or nothing: every batch and the import's "done" commit together."""
+    progress = _SideProgress(tenant, usage_import.pk)
     try:
         with tenant_context(tenant):
             _set_time_zone(tenant)
-            with usage_import.file.open("rb") as stream:
-                try:
-                    total = stage_csv(stream, chunk_size=chunk_size)
-                except UsageImportError as exc:
-                    _reject_whole(usage_import, exc)
-                    return usage_import
-            checked = _validate_fast(tenant) or _validate(tenant)
-            bad = checked.bad
-            _record_rejections(usage_import)
-            _update(usage_import, rows_total=total, rejected=bad)
-            if bad and usage_import.policy == UsageImport.Policy.ALL_OR_NOTHING:
-                _update(
-                    usage_import,
-                    status=UsageImport.Status.REJECTED,
-                    rows_processed=total,
-                    error=f"{bad} row(s) rejected; nothing was imported (all or nothing).",
-                    finished_at=timezone.now(),
-                )
-                return usage_import
-        low = usage_import.rows_processed + 1
-        if low <= total:
-            with tenant_context(tenant):
-                _ensure_partitions(checked.months)
-        while low <= total:
-            high = min(low + batch_size - 1, total)
-            with tenant_context(tenant):
-                _set_time_zone(tenant)
-                _commit_without_waiting()
-                new = _insert_batch(usage_import, low, high, with_errors=bad > 0)
-                current = UsageImport.objects.select_for_update().get(pk=import_id)
-                _update(
-                    usage_import,
-                    rows_processed=high,
-                    inserted=current.inserted + new,
-                )
-            low = high + 1
-        with tenant_context(tenant):
+            inserted = 0
+            for low in range(1, total + 1, batch_size):
+                high = min(low + batch_size - 1, total)
+                inserted += _insert_batch(usage_import, low, high, with_errors=False)
+                if high < total:
+                    progress.report(high)
             _update(
                 usage_import,
                 status=UsageImport.Status.DONE,
                 rows_processed=total,
-                duplicates=total - usage_import.rejected - usage_import.inserted,
+                inserted=inserted,
+                duplicates=total - inserted,
                 finished_at=timezone.now(),
             )
-        return usage_import
     finally:
-        _drop_staging()
+        progress.close()
+
+
+def _insert_committing_batches(
+    usage_import: UsageImport, tenant: Tenant, *, total: int, batch_size: int, with_errors: bool
+) -> None:
+    """Partial policy: each batch commits with the progress a re-run resumes from."""
+    low = usage_import.rows_processed + 1
+    while low <= total:
+        high = min(low + batch_size - 1, total)
+        with tenant_context(tenant):
+            _set_time_zone(tenant)
+            _commit_without_waiting()
+            new = _insert_batch(usage_import, low, high, with_errors=with_errors)
+            current = UsageImport.objects.select_for_update().get(pk=usage_import.pk)
+            _update(usage_import, rows_processed=high, inserted=current.inserted + new)
+        low = high + 1
+    with tenant_context(tenant):
+        _update(
+            usage_import,
+            status=UsageImport.Status.DONE,
+            rows_processed=total,
+            duplicates=total - usage_import.rejected - usage_import.inserted,
+            finished_at=timezone.now(),
+        )
+
+
+class _SideProgress:
+    """Progress of an all-or-nothing import, written on a database connection of its own: the
+    import's rows and its row are invisible to others until the one transaction commits, but the
+    progress bar should move. Opened at the first report (a one-batch import never needs it);
+    best effort: without it the import goes on, its bar still until the end."""
+
+    def __init__(self, tenant: Tenant, import_id: int) -> None:
+        self.tenant_id = tenant.pk
+        self.import_id = import_id
+        self.db: BaseDatabaseWrapper | None = None
+        self.broken = False
+
+    def report(self, rows_processed: int) -> None:
+        if self.broken:
+            return
+        try:
+            if self.db is None:
+                self.db = connections.create_connection(DEFAULT_DB_ALIAS)
+                with self.db.cursor() as cursor:
+                    # For the whole session: the connection is this import's alone.
+                    cursor.execute(
+                        "SELECT set_config(%s, %s, false)", [TENANT_SETTING, str(self.tenant_id)]
+                    )
+            with self.db.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE settlements_usageimport SET rows_processed = %s WHERE id = %s",
+                    [rows_processed, self.import_id],
+                )
+        except DatabaseError:
+            logger.warning("Usage import %s: progress not reported", self.import_id, exc_info=True)
+            self.broken = True
+
+    def close(self) -> None:
+        if self.db is not None:
+            with contextlib.suppress(DatabaseError):
+                self.db.close()
+
+
+def _failure(usage_import: UsageImport, error: str) -> dict[str, Any]:
+    """The fields of a failed import: the error and what stays of it, by policy."""
+    error = error.strip()[:1500]
+    if usage_import.policy == UsageImport.Policy.ALL_OR_NOTHING:
+        note = "Nothing was imported (all or nothing); upload the file again."
+        return {"error": f"{error} {note}", "rows_processed": 0, "inserted": 0}
+    note = (
+        f"Rows 1 to {usage_import.rows_processed} were processed and the "
+        f"{usage_import.inserted} record(s) they added stay; upload the file again for the rest "
+        "(records already stored are recognised by their external id)."
+    )
+    return {"error": f"{error} {note}"}
 
 
 def _reject_whole(usage_import: UsageImport, exc: UsageImportError) -> None:
@@ -720,11 +891,21 @@ def _reject_whole(usage_import: UsageImport, exc: UsageImportError) -> None:
 
 
 def usage_import_fail(*, tenant: Tenant, import_id: int, error: str) -> None:
-    """Mark an import failed after an unexpected error (the task gave up)."""
+    """Mark an import failed after an unexpected error (the task gave up), saying what stays."""
     with tenant_context(tenant):
-        UsageImport.objects.filter(pk=import_id).exclude(status=UsageImport.Status.DONE).update(
-            status=UsageImport.Status.FAILED, error=error[:2000], finished_at=timezone.now()
+        usage_import = (
+            UsageImport.objects.select_for_update()
+            .filter(pk=import_id)
+            .exclude(status__in=[UsageImport.Status.DONE, UsageImport.Status.REJECTED])
+            .first()
         )
+        if usage_import is not None:
+            _update(
+                usage_import,
+                status=UsageImport.Status.FAILED,
+                finished_at=timezone.now(),
+                **_failure(usage_import, error),
+            )
 
 
 @transaction.atomic

@@ -424,6 +424,10 @@ def main() -> int:
                 str(args.threads),
                 "--log-level",
                 "warning",
+                # Longer than the users' think time: a keep-alive connection closed by the
+                # server just as the client reuses it is a reset, not a slow page.
+                "--keep-alive",
+                "10",
             ],
             env=server_env,
             cwd=ROOT,

@@ -299,7 +299,8 @@ def kpi_portfolio_page(
     partners = portfolio_partners(partner_type=partner_type, tier=tier).order_by(*order)
     current = Paginator(partners, per_page).get_page(page)
     definitions = scorecard_definitions()
-    current.object_list = kpi_scorecards(
+    cards = kpi_scorecards(
         partners=list(current.object_list), period=period, definitions=definitions
     )
-    return definitions, cast("Page[Scorecard]", current)
+    # The partners' page (number, count, links) with the page's scorecards as its rows.
+    return definitions, Page(cards, current.number, cast(Any, current.paginator))

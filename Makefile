@@ -6,7 +6,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 SERVICES := $(PY) -m partnerhub.devservices exec --
 
-.PHONY: install run test lint typecheck pytest e2e-browser migrate demo stop clean bench
+.PHONY: install run test lint typecheck pytest e2e-browser migrate demo stop clean bench load
 
 $(STAMP): pyproject.toml package.json package-lock.json
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,3 +55,19 @@ bench: install
 	DJANGO_DEBUG=1 $(SERVICES) $(PY) -m bench.ingest_bench --rows $(ROWS)
 	DJANGO_DEBUG=1 $(SERVICES) $(PY) -m bench.settle_bench --rows $(ROWS)
 	DJANGO_DEBUG=1 $(SERVICES) $(PY) -m bench.drift_bench
+
+## load: gunicorn + worker on the demo enlarged to PARTNERS partners and ROWS usage rows (10,000
+## and 10,000,000 unless given), locust with USERS users for DURATION s; writes bench/load.json
+LOAD_STAMP := $(VENV)/.installed-load
+PARTNERS ?= 10000
+USERS ?= 20
+DURATION ?= 60
+LOAD_ROWS := $(if $(filter file,$(origin ROWS)),10000000,$(ROWS))
+
+$(LOAD_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,load]'
+	@touch $(LOAD_STAMP)
+
+load: install $(LOAD_STAMP)
+	$(SERVICES) $(PY) -m bench.load.run --partners $(PARTNERS) --rows $(LOAD_ROWS) \
+		--users $(USERS) --duration $(DURATION) $(if $(FRESH),--fresh,)

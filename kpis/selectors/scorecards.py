@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -26,6 +27,9 @@ from partners.models import Partner, PartnerStatus
 SCORE_CAP = Decimal(150)
 ATTAINMENT_CAP = Decimal(999)
 HUNDRED = Decimal(100)
+# Rows of the portfolio heat-map per page: a tenant with thousands of active partners would
+# otherwise get a page of partners x KPIs cells that takes many seconds to build and render.
+PORTFOLIO_PAGE_SIZE = 25
 
 
 class Rag:
@@ -271,3 +275,32 @@ def kpi_portfolio(
     elif descending:
         cards.reverse()
     return definitions, cards
+
+
+def kpi_portfolio_page(
+    *,
+    period: Period,
+    page: str | int | None = None,
+    partner_type: int | None = None,
+    tier: int | None = None,
+    sort: str = "",
+    descending: bool = False,
+    per_page: int | None = None,
+) -> tuple[list[KpiDefinition], Page[Scorecard]]:
+    """One page of the portfolio. By name (the default) the partners are paged in SQL and only
+    the page's scorecards are computed; by score or a KPI every scorecard is needed to sort."""
+    per_page = per_page or PORTFOLIO_PAGE_SIZE
+    if sort and sort != "name":
+        definitions, cards = kpi_portfolio(
+            period=period, partner_type=partner_type, tier=tier, sort=sort, descending=descending
+        )
+        return definitions, Paginator(cards, per_page).get_page(page)
+    order = ("-legal_name", "-pk") if descending else ("legal_name", "pk")
+    partners = portfolio_partners(partner_type=partner_type, tier=tier).order_by(*order)
+    current = Paginator(partners, per_page).get_page(page)
+    definitions = scorecard_definitions()
+    cards = kpi_scorecards(
+        partners=list(current.object_list), period=period, definitions=definitions
+    )
+    # The partners' page (number, count, links) with the page's scorecards as its rows.
+    return definitions, Page(cards, current.number, cast(Any, current.paginator))

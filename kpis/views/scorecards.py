@@ -14,7 +14,7 @@ from django.views.generic import TemplateView, View
 from kpis.models import KpiDefinition
 from kpis.periods import Period, tenant_today
 from kpis.selectors.alerts import OPEN_STATUSES, drift_alert_list
-from kpis.selectors.scorecards import kpi_portfolio, kpi_scorecard
+from kpis.selectors.scorecards import kpi_portfolio, kpi_portfolio_page, kpi_scorecard
 from kpis.selectors.series import chart_payload, default_range, kpi_series
 from partnerhub.accounts.permissions import RolePermissionRequiredMixin
 from partnerhub.accounts.roles import Perm
@@ -71,10 +71,15 @@ class PortfolioView(RolePermissionRequiredMixin, TemplateView):
         sort = self.request.GET.get("sort", "name")
         descending = self.request.GET.get("dir") == "desc"
         partner_type, tier = _int(self.request.GET.get("type")), _int(self.request.GET.get("tier"))
-        definitions, cards = kpi_portfolio(
-            period=period, partner_type=partner_type, tier=tier, sort=sort, descending=descending
+        definitions, page = kpi_portfolio_page(
+            period=period,
+            page=self.request.GET.get("page"),
+            partner_type=partner_type,
+            tier=tier,
+            sort=sort,
+            descending=descending,
         )
-        rows = [(card, [card.line(d.key) for d in definitions]) for card in cards]
+        rows = [(card, [card.line(d.key) for d in definitions]) for card in page.object_list]
         context.update(
             period=period,
             period_error=error,
@@ -82,6 +87,7 @@ class PortfolioView(RolePermissionRequiredMixin, TemplateView):
             quarters=period_choices(Period.containing(tenant_today(), "quarter"), 4),
             definitions=definitions,
             rows=rows,
+            page_obj=page,
             sort=sort,
             descending=descending,
             types=PartnerType.objects.order_by("name"),

@@ -36,6 +36,7 @@ from partnerhub.accounts.models import User
 from partnerhub.accounts.permissions import request_role
 from partnerhub.accounts.roles import Perm, role_has_perm
 from partnerhub.core.api import ErrorSerializer, TenantPrimaryKeyRelatedField, TenantScopedViewSet
+from partnerhub.core.pagination import IdFirstPagination
 from partners.api.examples import DOCUMENT_EXAMPLE, NOT_FOUND_EXAMPLE
 from partners.api.exporting import export_response, export_schema
 from partners.forms.registry import PartnerFilter
@@ -512,6 +513,7 @@ class PartnerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantSco
     write_perm = Perm.PARTNERS_CHANGE
     filter_backends = [DjangoFilterBackend]
     filterset_class = PartnerFilter
+    pagination_class = IdFirstPagination
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def scope_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:

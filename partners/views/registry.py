@@ -81,6 +81,16 @@ class PartnerListView(RolePermissionRequiredMixin, ListView):
         )
         return self.filterset.qs
 
+    def paginate_queryset(self, queryset: Any, page_size: int) -> tuple[Any, Any, Any, bool]:
+        """Page through the ids, then read the page's rows with their relations: a deep page
+        of 10,000 partners skips index entries instead of thousands of joined rows."""
+        paginator, page, ids, is_paginated = super().paginate_queryset(
+            queryset.prefetch_related(None).values_list("pk", flat=True), page_size
+        )
+        rows = queryset.in_bulk(list(ids))
+        page.object_list = [rows[pk] for pk in ids if pk in rows]
+        return paginator, page, page.object_list, is_paginated
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         query = self.request.GET.copy()

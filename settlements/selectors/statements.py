@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from partnerhub.audit.models import AuditEntry
 from partners.models import Partner
@@ -130,7 +130,14 @@ def line_usage_records(scope: LineUsage) -> QuerySet[UsageRecord]:
 
 
 def partner_options() -> list[tuple[int, str]]:
-    return list(Partner.objects.order_by("legal_name").values_list("pk", "legal_name"))
+    """Partners to filter statements by: those with statements (a tenant may have thousands of
+    partners, most without any, and every option is rendered into the page)."""
+    with_statements = Statement.objects.filter(partner_id=OuterRef("pk"))
+    return list(
+        Partner.objects.filter(Exists(with_statements))
+        .order_by("legal_name")
+        .values_list("pk", "legal_name")
+    )
 
 
 # What a partner may see of its own statements (portal pages, downloads, partner exports).

@@ -1,0 +1,1 @@
+"""`make load`: the app under gunicorn on enlarged demo data, driven by locust (see run.py)."""

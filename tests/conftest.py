@@ -28,6 +28,7 @@ from tests.partners.factories import PartnerFactory
 MAX_WORKERS = 8
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto``: one worker per usable core, at most MAX_WORKERS;
     PYTEST_XDIST_AUTO_NUM_WORKERS overrides it, as in pytest-xdist."""
@@ -134,7 +135,8 @@ def _private_media_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests run last in a serial run, all together: their server and browser are
-    package fixtures (tests/e2e/conftest.py), started once and closed after the last of them."""
+    package fixtures (tests/e2e/conftest.py), started once and closed after the last of them.
+    Under pytest-xdist the scheduler above decides the order of the files instead."""
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
 
 

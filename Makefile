@@ -27,8 +27,13 @@ migrate: install
 demo: migrate
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(SERVICES) $(PY) manage.py load_demo
 
-## test: lint, types, then the whole suite against real PostgreSQL and Redis (and Chromium)
-test: install lint typecheck e2e-browser pytest
+## test: lint, types, then the whole suite against real PostgreSQL and Redis (and Chromium),
+## in parallel: PYTEST_WORKERS pytest-xdist workers (auto: one per core, at most 8; 0: serial)
+PYTEST_WORKERS ?= auto
+PYTEST := DJANGO_DEBUG=1 PARTNERHUB_REDIS_DB=1 $(SERVICES) $(BIN)/pytest
+
+test: install lint typecheck e2e-browser
+	$(PYTEST) -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
@@ -40,8 +45,9 @@ typecheck: install
 e2e-browser:
 	@bash scripts/ensure-chromium.sh
 
+## pytest: part of the suite, in one process unless PYTEST_ARGS has -n
 pytest: install
-	DJANGO_DEBUG=1 PARTNERHUB_REDIS_DB=1 $(SERVICES) $(BIN)/pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 stop:
 	-$(PY) -m partnerhub.devservices stop

@@ -3,11 +3,14 @@ manager (and later partner users). Every isolation test runs as A with B's data 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
 from partnerhub.accounts.models import User
 from partnerhub.accounts.roles import Role
@@ -19,13 +22,121 @@ from partners.models import Partner, PartnerUser
 from tests.factories import TenantFactory, UserFactory
 from tests.partners.factories import PartnerFactory
 
+# Redis has 16 databases by default, and `make run` keeps database 0: more workers than this
+# would share one. Each worker also migrates its own test database and, with the browser tests,
+# nothing runs faster past a worker per core.
+MAX_WORKERS = 8
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker per usable core, at most MAX_WORKERS;
+    PYTEST_XDIST_AUTO_NUM_WORKERS overrides it, as in pytest-xdist."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return int(os.environ["PYTEST_XDIST_AUTO_NUM_WORKERS"])
+    return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS))
+
+
+E2E_SCOPE = "tests/e2e"
+
+
+def xdist_unit(nodeid: str) -> str:
+    """The unit of work a test belongs to under pytest-xdist: its file, or the e2e package."""
+    path = nodeid.split("::", 1)[0]
+    return E2E_SCOPE if path.startswith(f"{E2E_SCOPE}/") else path
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``-n N`` (xdist's default ``--dist load``): each test file is one unit of work, so its
+    module fixtures (the isolation matrix's worlds) are built once; the browser tests are one
+    unit, so one worker starts the e2e server, and it is handed out first: at about three
+    minutes it is the longest unit by far, and the other workers share the files meanwhile.
+    An explicit ``--dist`` other than ``load`` gets pytest-xdist's own scheduler."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SuiteScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_unit(nodeid)
+
+        def _assign_work_unit(self, node: Any) -> None:
+            if E2E_SCOPE in self.workqueue:
+                self.workqueue.move_to_end(E2E_SCOPE, last=False)
+            super()._assign_work_unit(node)
+
+    return SuiteScheduling(config, log)
+
+
+# The Redis of the whole run, as `make` gives it; each xdist worker moves to its own database.
+RUN_REDIS_URL = os.environ.get("REDIS_URL", "")
+
+
+def worker_index() -> int:
+    """0, 1, … for the pytest-xdist workers gw0, gw1, …; 0 in a serial run."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(worker[2:]) if worker.startswith("gw") else 0
+
+
+def redis_url_for_worker(url: str, offset: int) -> str:
+    """``url`` with its database number raised by ``offset``: ``unix://…?db=N`` or
+    ``redis://host:port/N``."""
+    head, _, query = url.partition("?")
+    params = dict(parse_qsl(query))
+    if head.startswith("unix:") or "db" in params:
+        params["db"] = str(int(params.get("db", "0")) + offset)
+        return f"{head}?{urlencode(params)}"
+    prefix, _, db = head.rstrip("/").rpartition("/")
+    if not db.isdigit():  # redis://host:port: database 0
+        prefix, db = head.rstrip("/"), "0"
+    return f"{prefix}/{int(db) + offset}" + (f"?{query}" if query else "")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist each worker gets its own Redis database (REDIS_URL's number plus the
+    worker's index): the tests clear the cache with FLUSHDB, count throttles, claim beat slots
+    and queue Celery tasks there, and must not see another worker's. Subprocesses (the e2e
+    server, Celery workers) inherit the changed REDIS_URL. The test databases are per process
+    already (``django_db_setup``)."""
+    if worker_index() == 0:
+        return
+    import redis
+    from django.conf import settings
+
+    from partnerhub.celery import app
+
+    url = redis_url_for_worker(RUN_REDIS_URL, worker_index())
+    try:
+        redis.Redis.from_url(url, socket_timeout=5).ping()
+    except redis.RedisError as exc:
+        raise pytest.UsageError(
+            f"xdist worker gw{worker_index()} cannot use its Redis database {url} ({exc}): "
+            "run fewer workers (-n) or give Redis more databases."
+        ) from exc
+    os.environ["REDIS_URL"] = url
+    settings.REDIS_URL = url
+    settings.CACHES["default"]["LOCATION"] = url
+    if "CELERY_BROKER_URL" not in os.environ:  # derived from REDIS_URL, as in settings.py
+        from partnerhub.settings import _celery_url
+
+        settings.CELERY_BROKER_URL = _celery_url(url)
+        app.conf.broker_url = settings.CELERY_BROKER_URL
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_media_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Uploads and exports of the tests go to a directory of this run (of this xdist worker),
+    never to the development media in .data/media."""
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        yield
+
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests run last. Playwright's sync API keeps an asyncio loop running in this thread
-    from the first browser test to the end of the session, and Django refuses ORM calls while a
-    loop runs; pytest-django's own ordering would put tests that open the database themselves
-    (like the worker fault test) after them."""
+    """Browser tests run last in a serial run, all together: their server and browser are
+    package fixtures (tests/e2e/conftest.py), started once and closed after the last of them.
+    Under pytest-xdist the scheduler above decides the order of the files instead."""
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
 
 

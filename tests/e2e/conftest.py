@@ -1,9 +1,15 @@
 """End-to-end fixtures: a real server on a fresh database, driven by Debian's Chromium.
 
 Not pytest-django's ``live_server``: its flush TRUNCATEs every table, and the audit table is
-append-only. Here each session gets its own database ``partnerhub_e2e_<pid>``, migrated and
+append-only. Here the package gets its own database ``partnerhub_e2e_<pid>``, migrated and
 loaded with the demo data, served by ``manage.py runserver`` in a subprocess, and dropped at
 the end. The test process never touches that database, so no test needs the ``db`` fixture.
+
+The fixtures are package-scoped: Playwright's sync API keeps an asyncio loop running in this
+thread while it is open, and Django refuses ORM calls while a loop runs, so the browser (and
+the server with it) is closed as soon as the last browser test is done. The tests of this
+package run one after the other, in a serial run last and under pytest-xdist as one unit on
+one worker (``tests/conftest.py``), which goes on with other tests afterwards.
 """
 
 from __future__ import annotations
@@ -154,7 +160,7 @@ class Mailbox:
         return str(part.get_content())
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def e2e_mail_dir() -> Iterator[Path]:
     """Where the e2e server writes its emails (EMAIL_URL=filemail://...)."""
     directory = Path(tempfile.mkdtemp(prefix="partnerhub_e2e_mail_"))
@@ -168,7 +174,7 @@ def mailbox(e2e_server: str, e2e_mail_dir: Path) -> Mailbox:
     return Mailbox(e2e_mail_dir)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def e2e_server(e2e_mail_dir: Path) -> Iterator[str]:
     """Base URL of a runserver on a fresh, migrated database holding the demo data."""
     app_url = os.environ.get("DATABASE_URL", "")
@@ -266,7 +272,7 @@ def e2e_server(e2e_mail_dir: Path) -> Iterator[str]:
         shutil.rmtree(media, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium; never a downloaded one (`playwright install` is not used)."""
     if not os.access(CHROMIUM, os.X_OK):

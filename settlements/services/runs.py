@@ -85,6 +85,7 @@ def fx_rates_resolve(
             month__lt=month, month__gte=add_months(month, -LATE_LOOKBACK_MONTHS)
         )
         .exclude(status=Statement.Status.DRAFT)
+        .order_by()
         .values_list("month", flat=True)
     )
     if frozen_months:

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.db.models import Case, Q, When
+from django.db.models.expressions import RawSQL
 
 from kpis.periods import Period
 from partnerhub.tenancy.context import require_current_tenant
@@ -56,6 +57,12 @@ def month_bounds(month: date, tz: str) -> tuple[datetime, datetime]:
     )
 
 
+def _any(ids: Sequence[int]) -> RawSQL:
+    """For ``partner_id__in=``: the ids as ONE array parameter. A list gives Django and psycopg
+    one placeholder per id to build and quote, about 20 ms per query for a chunk of 1,000."""
+    return RawSQL("SELECT unnest(%s::bigint[])", [list(ids)])
+
+
 def add_months(month: date, n: int) -> date:
     index = month.year * 12 + month.month - 1 + n
     return date(index // 12, index % 12 + 1, 1)
@@ -78,7 +85,7 @@ WITH pp AS (
 ), raw AS MATERIALIZED (
     SELECT u.partner_id, u.product_code, u.currency, false AS is_late,
            u.event_time::date AS day, %(month_end)s::date AS month_end,
-           COALESCE(u.usage_import_id, 0) AS imp, count(*) AS n, sum(u.quantity) AS qty,
+           u.usage_import_id AS imp, count(*) AS n, sum(u.quantity) AS qty,
            sum(u.gross_amount) AS gross, sum(u.tax_amount) AS tax
     FROM settlements_usagerecord u
     WHERE u.tenant_id = %(tenant)s {partner_filter}
@@ -86,7 +93,8 @@ WITH pp AS (
     GROUP BY 1, 2, 3, 5, 7
     {late_branch}
 ), usage AS (
-    SELECT r.partner_id, r.product_code, r.currency, r.is_late, r.imp, r.n, r.qty, r.day,
+    SELECT r.partner_id, r.product_code, r.currency, r.is_late, COALESCE(r.imp, 0) AS imp, r.n,
+           r.qty, r.day,
            r.gross - CASE WHEN pp.net THEN r.tax ELSE 0 END AS basis, pp.ccy,
            CASE WHEN pp.period_end THEN r.month_end ELSE r.day END AS fx_day
     FROM raw r LEFT JOIN pp ON pp.partner_id = r.partner_id
@@ -107,7 +115,7 @@ GROUP BY 1, 2, 3, 4, 5
 _LATE_BRANCH = """    UNION ALL
     SELECT u.partner_id, u.product_code, u.currency, true,
            u.event_time::date, late.month_end,
-           COALESCE(u.usage_import_id, 0), count(*), sum(u.quantity),
+           u.usage_import_id, count(*), sum(u.quantity),
            sum(u.gross_amount), sum(u.tax_amount)
     FROM late
     JOIN settlements_usagerecord u
@@ -152,11 +160,12 @@ def _late_windows(*, partner_ids: Sequence[int], month: date, tz: str) -> list[d
     """
     frozen = (
         Statement.objects.filter(
-            partner_id__in=partner_ids,
+            partner_id__in=_any(partner_ids),
             month__lt=month,
             month__gte=add_months(month, -LATE_LOOKBACK_MONTHS),
         )
         .exclude(status=Statement.Status.DRAFT)
+        .order_by()
         .values_list("partner_id", "month", "covered_imports", "late_imports")
     )
     by_partner: dict[int, dict[date, tuple[list[int], list[int]]]] = defaultdict(dict)
@@ -219,7 +228,7 @@ def _pending_adjustments(
     the same place). One settled in another month's draft stays there; one correcting a statement
     lands only in a later month."""
     found = (
-        StatementAdjustment.objects.filter(partner_id__in=partner_ids)
+        StatementAdjustment.objects.filter(partner_id__in=_any(partner_ids))
         .filter(
             Q(settled_in__isnull=True)
             | Q(settled_in__month=month, settled_in__status=Statement.Status.DRAFT)
@@ -284,8 +293,9 @@ def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> Chunk
     requested = set(partner_ids)
     ids = sorted(requested)
     frozen = set(
-        Statement.objects.filter(partner_id__in=ids, month=month)
+        Statement.objects.filter(partner_id__in=_any(ids), month=month)
         .exclude(status=Statement.Status.DRAFT)
+        .order_by()
         .values_list("partner_id", flat=True)
     )
     ids = [pid for pid in ids if pid not in frozen]
@@ -387,7 +397,7 @@ def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> Chunk
     adjustments = _pending_adjustments(partner_ids=ids, month=month)
     # The drafts are replaced: their adjustments are settled again below.
     StatementAdjustment.objects.filter(
-        settled_in__month=month, settled_in__status=Statement.Status.DRAFT, partner_id__in=ids
+        settled_in__month=month, settled_in__status=Statement.Status.DRAFT, partner_id__in=_any(ids)
     ).update(settled_in=None)
     statement_drafts_delete(tenant_id=tenant.pk, month=month, partner_ids=ids)
     settled: dict[int, list[int]] = {}

@@ -72,7 +72,9 @@ def add_months(month: date, n: int) -> date:
 # (partner, product, currency, day, import) with hash aggregation first (no joins, no DISTINCT
 # aggregate on the rows), then the plan (basis, FX day) and the day's rate are applied to those
 # few groups. Exact: a day's rate is one constant, so sum(basis) * rate = sum(basis * rate) in
-# numeric arithmetic, and gross - tax is summed the same either way.
+# numeric arithmetic, and gross - tax is summed the same either way. One row per partner,
+# product, currency and whether it had a rate; then, with a NULL partner, one row per record
+# currency with the days it had (the run keeps the FX rates of those days).
 _AGGREGATE_SQL_TEMPLATE = """
 WITH pp AS (
     SELECT * FROM jsonb_to_recordset(%(pp)s::jsonb)
@@ -102,10 +104,15 @@ WITH pp AS (
 )
 SELECT r.partner_id, r.product_code, r.is_late, r.currency, fx.rate IS NOT NULL AS has_fx,
        sum(r.n)::bigint, sum(r.qty), sum(r.basis), sum(r.basis * fx.rate),
-       min(fx.rate), max(fx.rate), array_agg(DISTINCT r.imp), array_agg(DISTINCT r.day)
+       min(fx.rate), max(fx.rate), array_agg(DISTINCT r.imp), NULL::date[]
 FROM usage r
 LEFT JOIN fx ON fx.day = r.fx_day AND fx.src = r.currency AND fx.dst = r.ccy
 GROUP BY 1, 2, 3, 4, 5
+UNION ALL
+SELECT NULL, NULL, NULL, d.currency, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       array_agg(d.day)
+FROM (SELECT DISTINCT r.currency, r.day FROM usage r) d
+GROUP BY d.currency
 """
 
 
@@ -352,7 +359,9 @@ def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> Chunk
     sources: dict[tuple[int, str, bool], dict[str, dict[str, Any]]] = defaultdict(dict)
     for row in rows:
         pid, product, is_late, ccy, has_fx, count, qty, basis, converted, lo, hi, imps, days = row
-        fx_days.update((day, ccy) for day in days)
+        if pid is None:
+            fx_days.update((day, ccy) for day in days)
+            continue
         plan = plans[pid]
         if plan.version is None or not has_fx:
             unsettled.append(
@@ -401,6 +410,7 @@ def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> Chunk
     ).update(settled_in=None)
     statement_drafts_delete(tenant_id=tenant.pk, month=month, partner_ids=ids)
     settled: dict[int, list[int]] = {}
+    month_from, month_to = t0.isoformat(), t1.isoformat()
     statements: list[dict[str, Any]] = []
     line_rows: list[list[dict[str, Any]]] = []
     for pid in ids:
@@ -460,11 +470,7 @@ def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> Chunk
                 "late_imports": sorted(imports.get((pid, True), set())),
             }
         )
-        usage_link = {
-            "partner": pid,
-            "from": t0.isoformat(),
-            "to": t1.isoformat(),
-        }
+        usage_link = {"partner": pid, "from": month_from, "to": month_to}
         line_rows.append(
             [
                 {

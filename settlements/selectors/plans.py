@@ -49,8 +49,9 @@ _PARTNER_PLANS_SQL = """
 WITH agreement AS (
     SELECT a.id, a.partner_id
       FROM partners_agreement a
-     WHERE a.tenant_id = %(tenant)s AND a.partner_id = ANY(%(ids)s) AND a.status = %(active)s
-       AND a.start_date <= %(last)s AND (a.end_date IS NULL OR a.end_date >= %(first)s)
+     WHERE a.tenant_id = %(tenant)s AND a.partner_id = ANY(%(ids)s::bigint[])
+       AND a.status = %(active)s AND a.start_date <= %(last)s
+       AND (a.end_date IS NULL OR a.end_date >= %(first)s)
 ), chosen AS (
     SELECT DISTINCT ON (a.partner_id) a.partner_id, pa.plan_id
       FROM agreement a

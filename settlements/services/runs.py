@@ -266,7 +266,7 @@ _UNKNOWN_PARTNER_SQL = """
 SELECT u.partner_id, u.product_code, u.currency, count(*), sum(u.quantity), sum(u.gross_amount),
        array_agg(DISTINCT COALESCE(u.usage_import_id, 0) ORDER BY COALESCE(u.usage_import_id, 0))
 FROM settlements_usagerecord u
-WHERE u.tenant_id = %(tenant)s AND u.partner_id = ANY(%(partners)s)
+WHERE u.tenant_id = %(tenant)s AND u.partner_id = ANY(%(partners)s::bigint[])
   AND u.event_time >= %(t0)s AND u.event_time < %(t1)s
 GROUP BY 1, 2, 3
 """

@@ -235,9 +235,15 @@ def _enqueue(run: SettlementRun, chunk_ids: list[int]) -> None:
 
 @transaction.atomic
 def settlement_run_chunk_execute(*, chunk_id: int) -> bool:
-    """Compute one chunk (idempotent: a done chunk is skipped); returns whether it ran."""
+    """Compute one chunk (idempotent: a done chunk is skipped); returns whether it ran.
+
+    Only the chunk's row is locked while it computes (a redelivered task waits for it, then
+    skips it), not the run's: locking the run too made the fan-out's chunks wait for each other
+    from start to commit, one worker at a time. The run's row is locked at the end, to count
+    the chunk and let the last one finalize.
+    """
     chunk = (
-        SettlementRunChunk.objects.select_for_update()
+        SettlementRunChunk.objects.select_for_update(of=("self",))
         .select_related("run")
         .filter(pk=chunk_id)
         .first()
@@ -253,9 +259,13 @@ def settlement_run_chunk_execute(*, chunk_id: int) -> bool:
     chunk.fx_days = result.fx_days
     chunk.finished_at = timezone.now()
     chunk.save(update_fields=["done", "unsettled", "fx_days", "finished_at"])
-    SettlementRun.objects.filter(pk=run.pk).update(
+    counted = SettlementRun.objects.filter(pk=run.pk, status__in=ACTIVE).update(
         chunks_done=F("chunks_done") + 1, status=SettlementRun.Status.RUNNING
     )
+    if not counted:
+        # The run failed (another chunk's error) while this chunk computed: leave no trace.
+        transaction.set_rollback(True)
+        return False
     run = SettlementRun.objects.select_for_update().get(pk=run.pk)
     if run.chunks_done >= run.chunks_total:
         settlement_run_finalize(run=run)

@@ -326,20 +326,26 @@ def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> Chunk
     ]
     late = _late_windows(partner_ids=ids, month=month, tz=tz)
     t0, t1 = month_bounds(month, tz)
+    whole_tenant = len(requested) >= Partner.objects.count()
     with connection.cursor() as cursor:
-        # The first level hashes (partner, product, currency, day, import) groups: room for them
-        # in memory instead of spilling to disk (transaction-local).
-        cursor.execute("SELECT set_config('work_mem', %s, true)", [AGGREGATE_WORK_MEM])
-        # Days in the tenant's zone: the session's zone makes event_time::date the local day at
-        # a third less per row than AT TIME ZONE '<name>' (which looks the zone up for every row).
-        # Put back right after: Django reads timestamps as if in UTC.
-        cursor.execute("SELECT current_setting('TimeZone'), set_config('TimeZone', %s, true)", [tz])
-        previous_zone = cursor.fetchone()[0]
+        # Transaction-local settings for the aggregate, put back right after it (but work_mem):
+        # - work_mem: the first level hashes (partner, product, currency, day, import) groups:
+        #   room for them in memory instead of spilling to disk;
+        # - TimeZone: days in the tenant's zone: the session's zone makes event_time::date the
+        #   local day at a third less per row than AT TIME ZONE '<name>' (which looks the zone
+        #   up for every row); Django reads timestamps as if in UTC;
+        # - enable_sort: asked for some of the tenant's partners, PostgreSQL expects as many
+        #   groups as rows and sorted them (a 500-partner chunk of 1,000,000 rows: 1.2 s of CPU
+        #   against 0.7 s hashed). The whole tenant's rows it hashes unasked.
         cursor.execute(
-            _aggregate_sql(
-                with_late=bool(late),
-                whole_tenant=len(requested) >= Partner.objects.count(),
-            ),
+            "SELECT current_setting('TimeZone'), current_setting('enable_sort'),"
+            " set_config('work_mem', %s, true), set_config('TimeZone', %s, true),"
+            " set_config('enable_sort', %s, true)",
+            [AGGREGATE_WORK_MEM, tz, "on" if whole_tenant else "off"],
+        )
+        previous_zone, previous_sort = cursor.fetchone()[:2]
+        cursor.execute(
+            _aggregate_sql(with_late=bool(late), whole_tenant=whole_tenant),
             {
                 "pp": json.dumps(pp_rows),
                 "fx": json.dumps(_fx_rows(run.fx_rates)),
@@ -352,7 +358,10 @@ def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> Chunk
             },
         )
         rows = cursor.fetchall()
-        cursor.execute("SELECT set_config('TimeZone', %s, true)", [previous_zone])
+        cursor.execute(
+            "SELECT set_config('TimeZone', %s, true), set_config('enable_sort', %s, true)",
+            [previous_zone, previous_sort],
+        )
 
     unsettled: list[dict[str, Any]] = []
     fx_days: set[tuple[date, str]] = set()

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
-from partners.models import Agreement, AgreementStatus
+from partnerhub.tenancy.context import require_current_tenant
+from partners.models import AgreementStatus
 from settlements.models import PlanAssignment, RevenueSharePlan, RevenueSharePlanVersion
 
 NO_AGREEMENT = "no_active_agreement"
@@ -38,50 +40,67 @@ def month_last_day(month: date) -> date:
     return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
+# One query for every partner of a run's chunk: its active agreements overlapping the month, the
+# assignment chosen among theirs (in force on the 1st, else the latest starting in the month; the
+# newest of equals by id) and that plan's newest version. The ORM version loaded two model
+# instances per partner and sent the partner ids as one placeholder each: 0.13 s per 1,000
+# partners, where this query and the few versions it names take a few milliseconds.
+_PARTNER_PLANS_SQL = """
+WITH agreement AS (
+    SELECT a.id, a.partner_id
+      FROM partners_agreement a
+     WHERE a.tenant_id = %(tenant)s AND a.partner_id = ANY(%(ids)s::bigint[])
+       AND a.status = %(active)s AND a.start_date <= %(last)s
+       AND (a.end_date IS NULL OR a.end_date >= %(first)s)
+), chosen AS (
+    SELECT DISTINCT ON (a.partner_id) a.partner_id, pa.plan_id
+      FROM agreement a
+      JOIN settlements_planassignment pa ON pa.agreement_id = a.id AND pa.tenant_id = %(tenant)s
+     WHERE pa.effective_from <= %(last)s
+       AND (pa.effective_to IS NULL OR pa.effective_to >= %(first)s)
+     ORDER BY a.partner_id, pa.effective_from <= %(first)s DESC, pa.effective_from DESC,
+              pa.id DESC
+)
+SELECT p.partner_id, c.plan_id,
+       (SELECT v.id FROM settlements_revenueshareplanversion v
+         WHERE v.tenant_id = %(tenant)s AND v.plan_id = c.plan_id
+         ORDER BY v.number DESC LIMIT 1)
+  FROM (SELECT DISTINCT partner_id FROM agreement) p
+  LEFT JOIN chosen c ON c.partner_id = p.partner_id
+"""
+
+
 def partner_plans_for_month(*, partner_ids: Iterable[int], month: date) -> dict[int, PartnerPlan]:
-    """Each partner's plan version for ``month`` (three queries whatever the number of partners).
+    """Each partner's plan version for ``month`` (two queries whatever the number of partners).
 
     A partner settles under the plan assigned to one of its *active* agreements overlapping the
     month, with the assignment effective on the month's first day if any, else the latest one
     starting within the month; the plan's newest version applies.
     """
     ids = list(partner_ids)
-    last = month_last_day(month)
-    agreements = Agreement.objects.filter(
-        partner_id__in=ids, status=AgreementStatus.ACTIVE, start_date__lte=last
-    ).exclude(end_date__lt=month)
-    with_agreement = set(agreements.values_list("partner_id", flat=True))
-    assignments = (
-        PlanAssignment.objects.filter(agreement__in=agreements, effective_from__lte=last)
-        .exclude(effective_to__lt=month)
-        .select_related("agreement")
-        .order_by("agreement__partner_id", "-effective_from", "-pk")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PARTNER_PLANS_SQL,
+            {
+                "tenant": require_current_tenant().pk,
+                "ids": ids,
+                "active": AgreementStatus.ACTIVE,
+                "first": month,
+                "last": month_last_day(month),
+            },
+        )
+        found = {pid: version_id for pid, _plan_id, version_id in cursor.fetchall()}
+    versions = RevenueSharePlanVersion.objects.select_related("plan").in_bulk(
+        {v for v in found.values() if v is not None}
     )
-    chosen: dict[int, PlanAssignment] = {}
-    for assignment in assignments:
-        pid = assignment.agreement.partner_id
-        current = chosen.get(pid)
-        # Prefer the assignment in force on the 1st; else the latest starting in the month.
-        if current is None or (
-            current.effective_from > month and assignment.effective_from <= month
-        ):
-            chosen[pid] = assignment
-    latest: dict[int, RevenueSharePlanVersion] = {}
-    versions = (
-        RevenueSharePlanVersion.objects.filter(plan_id__in={a.plan_id for a in chosen.values()})
-        .select_related("plan")
-        .order_by("plan_id", "-number")
-    )
-    for version in versions:
-        latest.setdefault(version.plan_id, version)
     out: dict[int, PartnerPlan] = {}
     for pid in ids:
-        if pid not in with_agreement:
+        if pid not in found:
             out[pid] = PartnerPlan(pid, None, NO_AGREEMENT)
-        elif pid not in chosen or chosen[pid].plan_id not in latest:
+        elif found[pid] is None:
             out[pid] = PartnerPlan(pid, None, NO_PLAN)
         else:
-            out[pid] = PartnerPlan(pid, latest[chosen[pid].plan_id])
+            out[pid] = PartnerPlan(pid, versions[found[pid]])
     return out
 
 

@@ -85,6 +85,7 @@ def fx_rates_resolve(
             month__lt=month, month__gte=add_months(month, -LATE_LOOKBACK_MONTHS)
         )
         .exclude(status=Statement.Status.DRAFT)
+        .order_by()
         .values_list("month", flat=True)
     )
     if frozen_months:
@@ -234,9 +235,15 @@ def _enqueue(run: SettlementRun, chunk_ids: list[int]) -> None:
 
 @transaction.atomic
 def settlement_run_chunk_execute(*, chunk_id: int) -> bool:
-    """Compute one chunk (idempotent: a done chunk is skipped); returns whether it ran."""
+    """Compute one chunk (idempotent: a done chunk is skipped); returns whether it ran.
+
+    Only the chunk's row is locked while it computes (a redelivered task waits for it, then
+    skips it), not the run's: locking the run too made the fan-out's chunks wait for each other
+    from start to commit, one worker at a time. The run's row is locked at the end, to count
+    the chunk and let the last one finalize.
+    """
     chunk = (
-        SettlementRunChunk.objects.select_for_update()
+        SettlementRunChunk.objects.select_for_update(of=("self",))
         .select_related("run")
         .filter(pk=chunk_id)
         .first()
@@ -252,9 +259,13 @@ def settlement_run_chunk_execute(*, chunk_id: int) -> bool:
     chunk.fx_days = result.fx_days
     chunk.finished_at = timezone.now()
     chunk.save(update_fields=["done", "unsettled", "fx_days", "finished_at"])
-    SettlementRun.objects.filter(pk=run.pk).update(
+    counted = SettlementRun.objects.filter(pk=run.pk, status__in=ACTIVE).update(
         chunks_done=F("chunks_done") + 1, status=SettlementRun.Status.RUNNING
     )
+    if not counted:
+        # The run failed (another chunk's error) while this chunk computed: leave no trace.
+        transaction.set_rollback(True)
+        return False
     run = SettlementRun.objects.select_for_update().get(pk=run.pk)
     if run.chunks_done >= run.chunks_total:
         settlement_run_finalize(run=run)
@@ -265,7 +276,7 @@ _UNKNOWN_PARTNER_SQL = """
 SELECT u.partner_id, u.product_code, u.currency, count(*), sum(u.quantity), sum(u.gross_amount),
        array_agg(DISTINCT COALESCE(u.usage_import_id, 0) ORDER BY COALESCE(u.usage_import_id, 0))
 FROM settlements_usagerecord u
-WHERE u.tenant_id = %(tenant)s AND u.partner_id = ANY(%(partners)s)
+WHERE u.tenant_id = %(tenant)s AND u.partner_id = ANY(%(partners)s::bigint[])
   AND u.event_time >= %(t0)s AND u.event_time < %(t1)s
 GROUP BY 1, 2, 3
 """

@@ -43,7 +43,7 @@ WITH gone AS (
      USING settlements_statement s
      WHERE l.statement_id = s.id AND l.tenant_id = %(t)s
        AND s.tenant_id = %(t)s AND s.month = %(month)s AND s.status = 'draft'
-       AND s.partner_id = ANY(%(ids)s)
+       AND s.partner_id = ANY(%(ids)s::bigint[])
     RETURNING l.*
 ), audit AS (
     SELECT g.*, jsonb_strip_nulls(jsonb_build_object(
@@ -75,7 +75,7 @@ _DELETE_STATEMENTS_SQL = """
 WITH gone AS (
     DELETE FROM settlements_statement s
      WHERE s.tenant_id = %(t)s AND s.month = %(month)s AND s.status = 'draft'
-       AND s.partner_id = ANY(%(ids)s)
+       AND s.partner_id = ANY(%(ids)s::bigint[])
     RETURNING s.*
 ), audit AS (
     SELECT g.*, jsonb_strip_nulls(jsonb_build_object(

@@ -1,24 +1,29 @@
 """A real Celery worker computes a run; SIGKILL it half-way, resume with a new worker: the
 statements equal those of a clean single-process run (transactional test on the test database,
-broker = the embedded Redis of REDIS_URL, a queue of its own so no other worker takes the tasks)."""
+broker = the embedded Redis of REDIS_URL, a queue of its own so no other worker takes the tasks).
+Two chunks of a run compute at the same time, as two workers would (committed data, threads)."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import date
 from pathlib import Path
 
 import pytest
-from django.db import connections
+from django.db import connection, connections
 
 from partnerhub.celery import app
 from partnerhub.tenancy.context import tenant_context
 from settlements.models import SettlementRun, Statement
+from settlements.services import runs as runs_module
 from settlements.services.runs import (
+    settlement_run_chunk_execute,
     settlement_run_execute,
     settlement_run_resume,
     settlement_run_start,
@@ -87,6 +92,9 @@ def _wait(predicate, timeout: float, what: str, log: Path) -> None:
     pytest.fail(f"timed out waiting for {what}; worker log:\n{log.read_text()[-6000:]}")
 
 
+_tenants = itertools.count()
+
+
 @pytest.fixture
 def committed_tenant(django_db_setup, django_db_blocker, settings):
     """A tenant whose data is committed, so a worker process sees it. pytest-django's
@@ -96,7 +104,7 @@ def committed_tenant(django_db_setup, django_db_blocker, settings):
     from tests.factories import TenantFactory
 
     with django_db_blocker.unblock():
-        tenant = TenantFactory(slug=f"fault-{os.getpid()}", timezone="UTC")
+        tenant = TenantFactory(slug=f"fault-{os.getpid()}-{next(_tenants)}", timezone="UTC")
         yield tenant
         type(tenant).objects.filter(pk=tenant.pk).update(is_active=False)
         connections.close_all()
@@ -151,3 +159,98 @@ def test_sigkill_half_way_then_resume_equals_a_clean_run(committed_tenant, tmp_p
         assert clean.status == SettlementRun.Status.DONE
         assert snapshot() == faulted
         assert Statement.objects.filter(month=OCT).count() == 24
+
+
+def test_two_chunks_compute_at_the_same_time(committed_tenant, monkeypatch):
+    """While one chunk is half-way (computed, transaction open), another chunk of the same run
+    computes and commits without waiting for it; the later one finalizes the run. Locking the
+    run's row for the whole chunk made every chunk of a fan-out wait for the one before."""
+    tenant = committed_tenant
+    with tenant_context(tenant):
+        plan = make_plan()
+        for i in range(4):
+            partner = PartnerFactory()
+            assign(partner, plan)
+            usage(partner, "music", f"{i + 1}0.00")
+        run = settlement_run_start(month=OCT, chunk_size=2, enqueue=False)
+        first, second = run.chunks.order_by("index").values_list("pk", flat=True)
+    halfway, release, errors = threading.Event(), threading.Event(), []
+    real_build = runs_module.statements_build
+
+    def build_then_wait(**kwargs):
+        result = real_build(**kwargs)
+        if threading.current_thread() is holder:
+            halfway.set()
+            release.wait(30)
+        return result
+
+    def compute_first() -> None:
+        try:
+            with tenant_context(tenant):
+                settlement_run_chunk_execute(chunk_id=first)
+        except Exception as exc:  # reported by the main thread
+            errors.append(exc)
+        finally:
+            halfway.set()
+            connections.close_all()
+
+    monkeypatch.setattr(runs_module, "statements_build", build_then_wait)
+    holder = threading.Thread(target=compute_first)
+    holder.start()
+    try:
+        assert halfway.wait(30)
+        with tenant_context(tenant):
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '5s'")
+            assert settlement_run_chunk_execute(chunk_id=second)
+        with tenant_context(tenant):
+            assert SettlementRun.objects.get(pk=run.pk).chunks_done == 1
+    finally:
+        release.set()
+        holder.join(30)
+    assert not errors
+    with tenant_context(tenant):
+        assert SettlementRun.objects.get(pk=run.pk).status == SettlementRun.Status.DONE
+        fanned = snapshot()
+        assert len(fanned) == 4
+        settlement_run_execute(run=settlement_run_start(month=OCT, enqueue=False))
+        assert snapshot() == fanned
+
+
+def test_chunk_of_a_run_that_failed_meanwhile_leaves_nothing(committed_tenant, monkeypatch):
+    """Another chunk's error fails the run while this chunk computes: this chunk is rolled
+    back (no statements, not done) and the run stays failed instead of running again."""
+    from settlements.services.runs import settlement_run_fail
+
+    tenant = committed_tenant
+    with tenant_context(tenant):
+        plan = make_plan()
+        for i in range(2):
+            partner = PartnerFactory()
+            assign(partner, plan)
+            usage(partner, "music", f"{i + 1}0.00")
+        run = settlement_run_start(month=OCT, chunk_size=1, enqueue=False)
+        chunk = run.chunks.order_by("index").first()
+    real_build = runs_module.statements_build
+
+    def fail_elsewhere() -> None:
+        with tenant_context(tenant):
+            settlement_run_fail(run_id=run.pk, error="chunk elsewhere: boom")
+        connections.close_all()
+
+    def build_while_the_run_fails(**kwargs):
+        result = real_build(**kwargs)
+        other = threading.Thread(target=fail_elsewhere)
+        other.start()
+        other.join(30)
+        return result
+
+    monkeypatch.setattr(runs_module, "statements_build", build_while_the_run_fails)
+    with tenant_context(tenant):
+        assert settlement_run_chunk_execute(chunk_id=chunk.pk) is False
+    with tenant_context(tenant):
+        failed = SettlementRun.objects.get(pk=run.pk)
+        assert failed.status == SettlementRun.Status.FAILED
+        assert failed.chunks_done == 0
+        assert not run.chunks.filter(done=True).exists()
+        assert not Statement.objects.filter(month=OCT).exists()

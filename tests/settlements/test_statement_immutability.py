@@ -15,7 +15,7 @@ from settlements.services.statements import (
     statement_mark_paid,
 )
 from tests.settlements.engine_helpers import usage
-from tests.settlements.statement_helpers import OCT, run, statement_world
+from tests.settlements.statement_helpers import OCT, run, statement_world, two_tenant_drafts
 
 
 @pytest.fixture
@@ -94,3 +94,36 @@ def test_rerun_replaces_drafts_and_never_touches_approved(approved, personas):
     )
     replaced = Statement.objects.get(partner=personas.a_other_partner, month=OCT)
     assert replaced.pk != other.pk and replaced.partner_share == D("48.00")
+
+
+def test_references_of_drafts_and_lines_are_checked_by_the_composite_keys(personas, as_tenant_a):
+    """Statements and lines keep only the (tenant_id, <fk>) keys (migration 0007): a missing row
+    and another tenant's row are still refused, for each reference a run writes."""
+    drafts = two_tenant_drafts(personas)
+    mine, theirs = drafts["a"], drafts["b"]
+
+    def sql(text, *params):
+        with connection.cursor() as cursor:
+            cursor.execute(text, params)
+
+    sql("SET CONSTRAINTS ALL IMMEDIATE")  # checked now, not at the commit a test never makes
+    for column, foreign in [
+        ("partner_id", theirs.partner_id),
+        ("plan_version_id", theirs.plan_version_id),
+        ("run_id", theirs.run_id),
+    ]:
+        for value in (foreign, -1):
+            refused(
+                lambda c=column, v=value: sql(
+                    f"UPDATE settlements_statement SET {c} = %s WHERE id = %s", v, mine.pk
+                )
+            )
+    for value in (theirs.pk, -1):
+        refused(
+            lambda v=value: sql(
+                "UPDATE settlements_statementline SET statement_id = %s WHERE statement_id = %s",
+                v,
+                mine.pk,
+            )
+        )
+    sql("UPDATE settlements_statement SET partner_id = partner_id WHERE id = %s", mine.pk)

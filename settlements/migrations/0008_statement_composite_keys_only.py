@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("partners", "0002_agreements_review"),
-        ("settlements", "0006_exports"),
+        ("settlements", "0007_usageimport_attempts"),
     ]
 
     operations = [

@@ -132,13 +132,13 @@ def _trend(
 _SCORECARD_SQL = """
 WITH parts AS (
     SELECT id, tenant_id, tier_id, partner_type_id FROM partners_partner
-     WHERE tenant_id = %(tenant)s AND id = ANY(%(partners)s)
+     WHERE tenant_id = %(tenant)s AND id = ANY(%(partners)s::bigint[])
 ), agg AS (
     SELECT m.partner_id, m.kpi_id, (m.date >= %(start)s) AS cur, count(*) AS n,
            sum(m.value) AS s, avg(m.value) AS a,
            (array_agg(m.value ORDER BY m.date DESC))[1] AS l
       FROM kpis_kpimeasurement m
-     WHERE m.tenant_id = %(tenant)s AND m.partner_id = ANY(%(partners)s)
+     WHERE m.tenant_id = %(tenant)s AND m.partner_id = ANY(%(partners)s::bigint[])
        AND m.date >= %(prev_start)s AND m.date < %(end)s
      GROUP BY 1, 2, 3
 ), base AS (
@@ -152,7 +152,7 @@ SELECT p.id, d.id,
        coalesce(bc.n, least(nc.n, dc.n), 0),
        tg.target_value, tg.target_weight, tg.target_scope
   FROM parts p
-  JOIN kpis_kpidefinition d ON d.tenant_id = p.tenant_id AND d.id = ANY(%(kpis)s)
+  JOIN kpis_kpidefinition d ON d.tenant_id = p.tenant_id AND d.id = ANY(%(kpis)s::bigint[])
   LEFT JOIN base bc ON bc.partner_id = p.id AND bc.kpi_id = d.id AND bc.cur
   LEFT JOIN base bp ON bp.partner_id = p.id AND bp.kpi_id = d.id AND NOT bp.cur
   LEFT JOIN base nc ON nc.partner_id = p.id AND nc.kpi_id = d.numerator_id AND nc.cur

@@ -27,7 +27,7 @@ SELECT m.partner_id, m.date,
   LEFT JOIN kpis_kpimeasurement n
     ON d.aggregation = 'ratio' AND n.tenant_id = d.tenant_id AND n.kpi_id = d.numerator_id
    AND n.partner_id = m.partner_id AND n.date = m.date
- WHERE d.tenant_id = %(tenant)s AND d.id = %(kpi)s AND m.partner_id = ANY(%(partners)s)
+ WHERE d.tenant_id = %(tenant)s AND d.id = %(kpi)s AND m.partner_id = ANY(%(partners)s::bigint[])
    AND m.date >= %(start)s AND m.date <= %(end)s
  ORDER BY m.partner_id, m.date
 """
@@ -48,7 +48,7 @@ SELECT p.id, months.first::date,
   CROSS JOIN generate_series(%(first_month)s::date, %(end)s::date, interval '1 month')
        AS months(first)
   {lateral}
- WHERE p.tenant_id = %(tenant)s AND p.id = ANY(%(partners)s)
+ WHERE p.tenant_id = %(tenant)s AND p.id = ANY(%(partners)s::bigint[])
 """
 
 

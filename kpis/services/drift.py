@@ -96,7 +96,8 @@ SELECT p.id, d.id, tg.target_value
   FROM partners_partner p
   JOIN kpis_kpidefinition d ON d.tenant_id = p.tenant_id
   {TARGET_LATERAL_SQL}
- WHERE p.tenant_id = %(tenant)s AND p.id = ANY(%(partners)s::bigint[]) AND d.id = ANY(%(kpis)s::bigint[])
+ WHERE p.tenant_id = %(tenant)s AND p.id = ANY(%(partners)s::bigint[])
+   AND d.id = ANY(%(kpis)s::bigint[])
    AND tg.target_id IS NOT NULL
 """  # noqa: S608 - constant fragments, values are parameters
 

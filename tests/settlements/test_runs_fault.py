@@ -9,9 +9,7 @@ import itertools
 import os
 import signal
 import subprocess
-import sys
 import threading
-import time
 from datetime import date
 from pathlib import Path
 
@@ -30,66 +28,20 @@ from settlements.services.runs import (
 )
 from tests.partners.factories import PartnerFactory
 from tests.settlements.engine_helpers import PCT30, assign, make_plan, snapshot, usage
+from tests.workers import broker_url, celery_worker, wait_until
 
 OCT = date(2026, 10, 1)
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def broker_url() -> str:
-    """Kombu has no ``unix://`` transport: a Redis socket URL becomes ``redis+socket://``."""
-    url = os.environ["REDIS_URL"]
-    if url.startswith("unix://"):
-        path, _, query = url[len("unix://") :].partition("?")
-        db = dict(p.split("=", 1) for p in query.split("&") if "=" in p).get("db", "0")
-        return f"redis+socket://{path}?virtual_host={db}"
-    return url
 
 
 def _worker(queue: str, log: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env["CELERY_BROKER_URL"] = broker_url()
+    """A worker on the test database (its name is this process's own)."""
     name = connections["default"].settings_dict["NAME"]
-    for key in ("DATABASE_URL", "DATABASE_OWNER_URL"):
-        if key in env:
-            env[key] = env[key].rsplit("/", 1)[0] + "/" + name
-    env["CELERY_TASK_ALWAYS_EAGER"] = "0"
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "partnerhub",
-            "worker",
-            "-Q",
-            queue,
-            "--pool",
-            "prefork",
-            "--concurrency",
-            "1",
-            "-I",
-            "settlements.run_tasks",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel",
-            "INFO",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def _wait(predicate, timeout: float, what: str, log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}; worker log:\n{log.read_text()[-6000:]}")
+    env = {
+        key: os.environ[key].rsplit("/", 1)[0] + "/" + name
+        for key in ("DATABASE_URL", "DATABASE_OWNER_URL")
+        if key in os.environ
+    }
+    return celery_worker(queue, log, env)
 
 
 _tenants = itertools.count()
@@ -131,7 +83,7 @@ def test_sigkill_half_way_then_resume_equals_a_clean_run(committed_tenant, tmp_p
 
     worker = _worker(queue, log)
     try:
-        _wait(lambda: done_chunks() >= 3, 90, "three chunks", log)
+        wait_until(lambda: done_chunks() >= 3, 90, "three chunks", log)
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(10)
         halfway = done_chunks()
@@ -145,7 +97,7 @@ def test_sigkill_half_way_then_resume_equals_a_clean_run(committed_tenant, tmp_p
             with tenant_context(tenant):
                 return SettlementRun.objects.get(pk=run.pk).status == SettlementRun.Status.DONE
 
-        _wait(finished, 180, "the resumed run", log)
+        wait_until(finished, 180, "the resumed run", log)
     finally:
         if worker.poll() is None:
             os.killpg(worker.pid, signal.SIGKILL)

@@ -52,6 +52,8 @@ def test_manager_goes_from_the_heatmap_to_a_charted_alert_and_acknowledges_it(
     heatmap.locator("tbody tr", has_text="StreamWave Media").get_by_test_id("partner-link").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("StreamWave Media")
 
+    # The picker submits on change once kpis.js (deferred) has run: it marks the chart ready.
+    expect(page.locator("#kpi-chart")).to_have_attribute("data-ready", "1")
     # Complaints per 1,000 subscribers: a monthly target of 2.5 and the planted climb.
     page.get_by_label("KPI", exact=True).select_option("complaints_per_1000")
     expect(page).to_have_url(re.compile(r"kpi=complaints_per_1000"))

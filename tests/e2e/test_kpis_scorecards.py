@@ -41,6 +41,8 @@ def test_manager_reads_the_heatmap_and_a_partners_chart(page: Page, e2e_server: 
     row.get_by_test_id("partner-link").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("StreamWave Media")
     expect(page.get_by_test_id("scorecard")).to_be_visible()
+    # The picker submits on change once kpis.js (deferred) has run: it marks the chart ready.
+    expect(page.locator("#kpi-chart")).to_have_attribute("data-ready", "1")
 
     page.get_by_label("KPI", exact=True).select_option("revenue")
     expect(page).to_have_url(re.compile(r"kpi=revenue"))

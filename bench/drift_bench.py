@@ -19,54 +19,12 @@ import platform
 import time
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import psycopg
-from psycopg import sql
+from bench.ingest_bench import _create_database, _drop_database, _with_database
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "bench" / "drift.json"
 END = date(2026, 10, 31)
-
-
-def _with_database(url: str, name: str) -> str:
-    return urlsplit(url)._replace(path=f"/{name}").geturl()
-
-
-def _create_database(owner_url: str, app_url: str, name: str) -> None:
-    maintenance = _with_database(owner_url, "postgres")
-    owner = urlsplit(owner_url).username or ""
-    app = urlsplit(app_url).username or ""
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                sql.Identifier(name), sql.Identifier(owner)
-            )
-        )
-    if owner != app:  # what deploy/roles.sql grants in each database
-        with psycopg.connect(_with_database(owner_url, name), autocommit=True) as conn:
-            conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(sql.Identifier(app)))
-            prefix = sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public GRANT ").format(
-                sql.Identifier(owner)
-            )
-            for grant in (
-                "SELECT, INSERT, UPDATE, DELETE ON TABLES",
-                "USAGE, SELECT ON SEQUENCES",
-                "EXECUTE ON FUNCTIONS",
-            ):
-                conn.execute(
-                    prefix + sql.SQL(grant) + sql.SQL(" TO {}").format(sql.Identifier(app))
-                )
-
-
-def _drop_database(owner_url: str, name: str) -> None:
-    with psycopg.connect(_with_database(owner_url, "postgres"), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
 
 
 GENERATE_SQL = """

@@ -77,10 +77,8 @@ def _create_database(owner_url: str, app_url: str, name: str) -> None:
     maintenance = _with_database(owner_url, "postgres")
     owner = urlsplit(owner_url).username or ""
     app = urlsplit(app_url).username or ""
+    _drop_database(owner_url, name)
     with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
         conn.execute(
             sql.SQL("CREATE DATABASE {} OWNER {}").format(
                 sql.Identifier(name), sql.Identifier(owner)
@@ -103,10 +101,15 @@ def _create_database(owner_url: str, app_url: str, name: str) -> None:
 
 
 def _drop_database(owner_url: str, name: str) -> None:
+    """Drop the scratch database, ending its sessions. ``FORCE`` refuses when a backend the
+    owner may not signal is in it: an autovacuum worker after the bulk writes. A plain ``DROP``
+    cancels autovacuum itself, so that is the second try (it still refuses open sessions)."""
+    drop = sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name))
     with psycopg.connect(_with_database(owner_url, "postgres"), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+        try:
+            conn.execute(drop + sql.SQL(" WITH (FORCE)"))
+        except psycopg.errors.InsufficientPrivilege:
+            conn.execute(drop)
 
 
 def _django_setup() -> None:

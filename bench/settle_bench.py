@@ -129,6 +129,7 @@ def prepare(rows: int) -> Any:
 
     with connections["owner"].cursor() as cursor:
         cursor.execute("ANALYZE settlements_usagerecord")
+        cursor.execute("ANALYZE settlements_usageday")
     return tenant
 
 

@@ -1,4 +1,4 @@
-"""KPIs computed from settlement usage: a day's usage records per partner, summed in SQL.
+"""KPIs computed from settlement usage: a day's usage per partner, summed in SQL.
 
 A definition with ``source = settlement`` names what the records add up to
 (``settlement_measure``: gross or net amount in the KPI's currency, quantity, or the number of
@@ -6,13 +6,13 @@ records) and optionally one product code. ``kpi_settlement_measurements_refresh`
 those daily values for a date range with one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE``:
 re-running it is harmless, and usage that arrives late is picked up by the next refresh (the
 nightly drift job refreshes the last ``REFRESH_DAYS`` days before it scans). Days are the
-tenant's local days; a day without usage records has no value (a gap, not a zero).
+tenant's local days, read from the usage days (``settlements.UsageDay``, the records already
+summed per local day); a day without usage records has no value (a gap, not a zero).
 """
 
 from __future__ import annotations
 
-import zoneinfo
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -37,11 +37,11 @@ WITH defs AS (
     SELECT * FROM unnest(%(ids)s::bigint[], %(measures)s::text[], %(products)s::text[],
                          %(currencies)s::text[]) AS d(kpi_id, measure, product, currency)
 ), usage AS (
-    SELECT u.partner_id, (u.event_time AT TIME ZONE %(tz)s)::date AS day, u.product_code,
-           u.currency, sum(u.gross_amount) AS gross, sum(u.gross_amount - u.tax_amount) AS net,
-           sum(u.quantity) AS quantity, count(*) AS records
-      FROM settlements_usagerecord u
-     WHERE u.tenant_id = %(t)s AND u.event_time >= %(since)s AND u.event_time < %(until)s
+    SELECT d.partner_id, d.day, d.product_code, d.currency, sum(d.gross_amount) AS gross,
+           sum(d.gross_amount - d.tax_amount) AS net, sum(d.quantity) AS quantity,
+           sum(d.record_count) AS records
+      FROM settlements_usageday d
+     WHERE d.tenant_id = %(t)s AND d.day >= %(start)s AND d.day <= %(end)s
      GROUP BY 1, 2, 3, 4
 )
 INSERT INTO kpis_kpimeasurement
@@ -133,13 +133,10 @@ def kpi_settlement_measurements_refresh(*, start: date, end: date) -> int:
     )
     if not definitions:
         return changed
-    tenant = require_current_tenant()
-    zone = zoneinfo.ZoneInfo(tenant.timezone)
     params: dict[str, Any] = {
-        "t": tenant.pk,
-        "tz": tenant.timezone,
-        "since": datetime.combine(start, time.min, tzinfo=zone),
-        "until": datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
+        "t": require_current_tenant().pk,
+        "start": start,
+        "end": end,
         "origin": KpiMeasurement.Origin.SETTLEMENT,
         "ids": [d.pk for d in definitions],
         "measures": [d.settlement_measure for d in definitions],

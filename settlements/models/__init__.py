@@ -15,7 +15,14 @@ from settlements.models.statements import (
     StatementAdjustment,
     StatementDispute,
 )
-from settlements.models.usage import FxRate, Product, UsageImport, UsageRecord, UsageRejectedRow
+from settlements.models.usage import (
+    FxRate,
+    Product,
+    UsageDay,
+    UsageImport,
+    UsageRecord,
+    UsageRejectedRow,
+)
 
 __all__ = [
     "FxRate",
@@ -32,6 +39,7 @@ __all__ = [
     "StatementAdjustment",
     "StatementDispute",
     "StatementLine",
+    "UsageDay",
     "UsageImport",
     "UsageRecord",
     "UsageRejectedRow",

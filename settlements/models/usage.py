@@ -165,3 +165,65 @@ class UsageRecord(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.external_id} {self.gross_amount} {self.currency}"
+
+
+class UsageDay(TenantModel):
+    """The usage of one local day, summed per partner, product, record currency and import.
+
+    What a settlement run reads instead of the month's records: a run of the open month is
+    repeated every night, and the month's records (a million and more) would be read and grouped
+    again each time, while their days hold a few per cent as many rows. Kept in the database
+    by statement-level triggers on ``settlements_usagerecord`` (migration 0009): every INSERT,
+    DELETE or UPDATE through the parent table adds or takes its rows' sums in the same
+    transaction, whatever wrote them (the CSV import, the bulk API, the ORM, SQL). ``day`` is
+    the record's local date in the tenant's time zone; changing a tenant's ``timezone``
+    recomputes its days (a trigger on ``tenancy_tenant``). Never written by Python.
+
+    ``usage_import`` NULL (records made without an import) is one key like any other
+    (``nulls_distinct=False``). The reconciliation report still sums the records themselves, so
+    it checks these sums against the usage they come from.
+    """
+
+    rls_tenant_key = False
+    rls_tenant_fks = False
+
+    tenant = models.ForeignKey(
+        Tenant,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,
+        db_constraint=False,
+    )
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
+    day = models.DateField()
+    product_code = models.CharField(max_length=60)
+    currency = models.CharField(max_length=3)
+    usage_import = models.ForeignKey(
+        UsageImport,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    record_count = models.BigIntegerField()
+    quantity = models.DecimalField(max_digits=32, decimal_places=6)
+    gross_amount = models.DecimalField(max_digits=32, decimal_places=6)
+    tax_amount = models.DecimalField(max_digits=32, decimal_places=6)
+
+    class Meta:
+        ordering = ["day", "partner", "product_code", "currency"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "partner", "day", "product_code", "currency", "usage_import"],
+                nulls_distinct=False,
+                name="usageday_key",
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "day"], name="usageday_tenant_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.product_code} {self.gross_amount} {self.currency}"

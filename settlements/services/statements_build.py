@@ -1,8 +1,9 @@
 """Build the draft statements of a chunk of partners for a month: SQL aggregates → engine → rows.
 
 The usage of the month is converted to each partner's plan currency and summed per partner and
-product in ONE set-based query (usage ⋈ the run's FX rates by day and currency, GROUP BY); the
-engine applies the plan to those few aggregates. Nothing loops over usage rows in Python.
+product in ONE set-based query (the month's usage days ⋈ the run's FX rates by day and currency,
+GROUP BY); the engine applies the plan to those few aggregates. Nothing loops over usage rows in
+Python.
 
 Settlement key (each usage record settled in exactly one statement): a statement records the usage
 imports whose rows of its partner and month it covered (``covered_imports``; imports land
@@ -68,13 +69,14 @@ def add_months(month: date, n: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-# Two levels, so the per-row work is what a plain GROUP BY does: the month's rows are summed per
-# (partner, product, currency, day, import) with hash aggregation first (no joins, no DISTINCT
-# aggregate on the rows), then the plan (basis, FX day) and the day's rate are applied to those
-# few groups. Exact: a day's rate is one constant, so sum(basis) * rate = sum(basis * rate) in
-# numeric arithmetic, and gross - tax is summed the same either way. One row per partner,
-# product, currency and whether it had a rate; then, with a NULL partner, one row per record
-# currency with the days it had (the run keeps the FX rates of those days).
+# The month's usage comes from its days (``UsageDay``: the records summed per partner, product,
+# record currency, local day and import as they were written), never from the records: a few
+# per cent as many rows, so a nightly run of the open month costs what its statements cost, not
+# what its usage does. Then the plan (basis, FX day) and the day's rate are applied to those
+# sums. Exact: a day's rate is one constant, so sum(basis) * rate = sum(basis * rate) in numeric
+# arithmetic, and gross - tax is summed the same either way. One row per partner, product,
+# currency and whether it had a rate; then, with a NULL partner, one row per record currency
+# with the days it had (the run keeps the FX rates of those days).
 _AGGREGATE_SQL_TEMPLATE = """
 WITH pp AS (
     SELECT * FROM jsonb_to_recordset(%(pp)s::jsonb)
@@ -83,16 +85,14 @@ WITH pp AS (
     SELECT * FROM jsonb_to_recordset(%(fx)s::jsonb) AS x(day date, src text, dst text, rate numeric)
 ), late AS (
     SELECT * FROM jsonb_to_recordset(%(late)s::jsonb)
-        AS x(partner_id bigint, t0 timestamptz, t1 timestamptz, month_end date, excluded bigint[])
-), raw AS MATERIALIZED (
-    SELECT u.partner_id, u.product_code, u.currency, false AS is_late,
-           u.event_time::date AS day, %(month_end)s::date AS month_end,
-           u.usage_import_id AS imp, count(*) AS n, sum(u.quantity) AS qty,
-           sum(u.gross_amount) AS gross, sum(u.tax_amount) AS tax
-    FROM settlements_usagerecord u
-    WHERE u.tenant_id = %(tenant)s {partner_filter}
-      AND u.event_time >= %(t0)s AND u.event_time < %(t1)s
-    GROUP BY 1, 2, 3, 5, 7
+        AS x(partner_id bigint, first_day date, month_end date, excluded bigint[])
+), raw AS (
+    SELECT d.partner_id, d.product_code, d.currency, false AS is_late, d.day,
+           %(month_end)s::date AS month_end, d.usage_import_id AS imp, d.record_count AS n,
+           d.quantity AS qty, d.gross_amount AS gross, d.tax_amount AS tax
+    FROM settlements_usageday d
+    WHERE d.tenant_id = %(tenant)s AND d.partner_id = ANY(%(partners)s::bigint[])
+      AND d.day >= %(first_day)s AND d.day <= %(month_end)s
     {late_branch}
 ), usage AS (
     SELECT r.partner_id, r.product_code, r.currency, r.is_late, COALESCE(r.imp, 0) AS imp, r.n,
@@ -100,7 +100,6 @@ WITH pp AS (
            r.gross - CASE WHEN pp.net THEN r.tax ELSE 0 END AS basis, pp.ccy,
            CASE WHEN pp.period_end THEN r.month_end ELSE r.day END AS fx_day
     FROM raw r LEFT JOIN pp ON pp.partner_id = r.partner_id
-    WHERE r.partner_id = ANY(%(partners)s::bigint[])
 )
 SELECT r.partner_id, r.product_code, r.is_late, r.currency, fx.rate IS NOT NULL AS has_fx,
        sum(r.n)::bigint, sum(r.qty), sum(r.basis), sum(r.basis * fx.rate),
@@ -116,42 +115,21 @@ GROUP BY d.currency
 """
 
 
-# Rows of frozen months settled late: a second branch of ``raw``, left out when no partner of the
-# chunk has a frozen month before this one (the usual case), so the plan is one scan and one
-# aggregate of the month's partition.
+# Usage of frozen months settled late: a second branch of ``raw``, left out when no partner of
+# the chunk has a frozen month before this one (the usual case).
 _LATE_BRANCH = """    UNION ALL
-    SELECT u.partner_id, u.product_code, u.currency, true,
-           u.event_time::date, late.month_end,
-           u.usage_import_id, count(*), sum(u.quantity),
-           sum(u.gross_amount), sum(u.tax_amount)
+    SELECT d.partner_id, d.product_code, d.currency, true, d.day, late.month_end,
+           d.usage_import_id, d.record_count, d.quantity, d.gross_amount, d.tax_amount
     FROM late
-    JOIN settlements_usagerecord u
-      ON u.tenant_id = %(tenant)s AND u.partner_id = late.partner_id
-     AND u.event_time >= late.t0 AND u.event_time < late.t1
-    WHERE NOT (COALESCE(u.usage_import_id, 0) = ANY(late.excluded))
-    GROUP BY 1, 2, 3, 5, 6, 7
+    JOIN settlements_usageday d
+      ON d.tenant_id = %(tenant)s AND d.partner_id = late.partner_id
+     AND d.day >= late.first_day AND d.day <= late.month_end
+    WHERE NOT (COALESCE(d.usage_import_id, 0) = ANY(late.excluded))
 """
 
 
-# A chunk of some of the tenant's partners reads only their rows (through the (tenant, partner,
-# event_time) index when the chunk is small). A chunk of all of them reads the month's partition
-# straight through and hashes it: asked for "these 1,000 partners", PostgreSQL walked the index
-# row by row and sorted a million rows on disk, 3x slower at 1,000,000 rows. Either way the
-# groups are then cut down to the chunk's partners (frozen statements and partners added since the
-# run started are not the chunk's); ``raw`` is MATERIALIZED so that this cut is not pushed down
-# into the scan, which would bring the index walk back.
-#
-# Partner ids are cast to bigint[] wherever they meet a bigint column: psycopg sends a list of small
-# ids as int2[], and bigint = ANY(int2[]) is a cross-type operator PostgreSQL cannot hash, so it
-# compared every row with every id of the chunk (the cut above: 0.1-0.2 s for 36,000 groups and
-# 1,000 partners; a fan-out chunk's filter on the scan: every usage row).
-_PARTNER_FILTER = "AND u.partner_id = ANY(%(partners)s::bigint[])"
-
-
-def _aggregate_sql(*, with_late: bool, whole_tenant: bool) -> str:
-    return _AGGREGATE_SQL_TEMPLATE.replace(
-        "{late_branch}", _LATE_BRANCH if with_late else ""
-    ).replace("{partner_filter}", "" if whole_tenant else _PARTNER_FILTER)
+def _aggregate_sql(*, with_late: bool) -> str:
+    return _AGGREGATE_SQL_TEMPLATE.replace("{late_branch}", _LATE_BRANCH if with_late else "")
 
 
 def _fx_rows(fx_rates: dict[str, dict[str, str]]) -> list[dict[str, str]]:
@@ -163,7 +141,7 @@ def _fx_rows(fx_rates: dict[str, dict[str, str]]) -> list[dict[str, str]]:
     return rows
 
 
-def _late_windows(*, partner_ids: Sequence[int], month: date, tz: str) -> list[dict[str, Any]]:
+def _late_windows(*, partner_ids: Sequence[int], month: date) -> list[dict[str, Any]]:
     """For each partner, the frozen months right before ``month`` whose late rows it settles.
 
     A frozen month M's late rows go to the first month after M that is not frozen; so ``month``
@@ -189,12 +167,10 @@ def _late_windows(*, partner_ids: Sequence[int], month: date, tz: str) -> list[d
         settled_later: set[int] = set()
         while m in months:
             covered, late = months[m]
-            t0, t1 = month_bounds(m, tz)
             windows.append(
                 {
                     "partner_id": pid,
-                    "t0": t0.isoformat(),
-                    "t1": t1.isoformat(),
+                    "first_day": m.isoformat(),
                     "month_end": month_last_day(m).isoformat(),
                     "excluded": sorted(set(covered) | settled_later),
                 }
@@ -324,44 +300,25 @@ def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> Chunk
         for pid, pp in plans.items()
         if pp.version is not None
     ]
-    late = _late_windows(partner_ids=ids, month=month, tz=tz)
+    late = _late_windows(partner_ids=ids, month=month)
     t0, t1 = month_bounds(month, tz)
-    whole_tenant = len(requested) >= Partner.objects.count()
     with connection.cursor() as cursor:
-        # Transaction-local settings for the aggregate, put back right after it (but work_mem):
-        # - work_mem: the first level hashes (partner, product, currency, day, import) groups:
-        #   room for them in memory instead of spilling to disk;
-        # - TimeZone: days in the tenant's zone: the session's zone makes event_time::date the
-        #   local day at a third less per row than AT TIME ZONE '<name>' (which looks the zone
-        #   up for every row); Django reads timestamps as if in UTC;
-        # - enable_sort: asked for some of the tenant's partners, PostgreSQL expects as many
-        #   groups as rows and sorted them (a 500-partner chunk of 1,000,000 rows: 1.2 s of CPU
-        #   against 0.7 s hashed). The whole tenant's rows it hashes unasked.
+        # Room to sort and hash a month's days in memory (a chunk of 1,000 partners has tens of
+        # thousands); the default 4 MB sent them to disk. For the rest of the transaction.
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [AGGREGATE_WORK_MEM])
         cursor.execute(
-            "SELECT current_setting('TimeZone'), current_setting('enable_sort'),"
-            " set_config('work_mem', %s, true), set_config('TimeZone', %s, true),"
-            " set_config('enable_sort', %s, true)",
-            [AGGREGATE_WORK_MEM, tz, "on" if whole_tenant else "off"],
-        )
-        previous_zone, previous_sort = cursor.fetchone()[:2]
-        cursor.execute(
-            _aggregate_sql(with_late=bool(late), whole_tenant=whole_tenant),
+            _aggregate_sql(with_late=bool(late)),
             {
                 "pp": json.dumps(pp_rows),
                 "fx": json.dumps(_fx_rows(run.fx_rates)),
                 "late": json.dumps(late),
                 "tenant": tenant.pk,
                 "partners": ids,
-                "t0": t0,
-                "t1": t1,
+                "first_day": month,
                 "month_end": month_last_day(month),
             },
         )
         rows = cursor.fetchall()
-        cursor.execute(
-            "SELECT set_config('TimeZone', %s, true), set_config('enable_sort', %s, true)",
-            [previous_zone, previous_sort],
-        )
 
     unsettled: list[dict[str, Any]] = []
     fx_days: set[tuple[date, str]] = set()

@@ -299,6 +299,14 @@ WITH parts AS NOT MATERIALIZED (
             OR (t.tier_id IS NULL AND t.partner_type_id IS NULL))
      ORDER BY c.tier, c.ptype, t.kpi_id, (t.tier_id IS NULL), (t.partner_type_id IS NULL),
               (t.period_kind <> %(kind)s), t.effective_from DESC, t.id DESC
+), wanted AS (
+    -- The measured KPIs a line reads (its own, or its ratio's operands): every partner's when a
+    -- band or a tier, type or default target gives them all a line, else only the partners'
+    -- with a target of their own.
+    SELECT d.id AS kpi_id, unnest(ARRAY[d.id, d.numerator_id, d.denominator_id]) AS measured,
+           d.direction = 'within_band'
+           OR d.id IN (SELECT kpi_id FROM targets WHERE partner_id IS NULL) AS everyone
+      FROM defs d
 ), base AS (
     -- One aggregate per row's KPI; a day is unique per partner and KPI, so the greatest
     -- [day, value] pair holds the last value.
@@ -310,8 +318,11 @@ WITH parts AS NOT MATERIALIZED (
       FROM kpis_kpimeasurement m
       JOIN kpis_kpidefinition d ON d.id = m.kpi_id AND d.tenant_id = %(tenant)s
      WHERE m.tenant_id = %(tenant)s AND m.date >= %(start)s AND m.date < %(end)s
-       AND m.kpi_id IN (SELECT unnest(ARRAY[id, numerator_id, denominator_id]) FROM defs)
        AND m.partner_id = ANY(%(partners)s::bigint[])
+       AND (m.kpi_id IN (SELECT measured FROM wanted WHERE everyone)
+            OR (m.partner_id, m.kpi_id) IN (
+                SELECT t.partner_id, w.measured FROM targets t JOIN wanted w USING (kpi_id)
+                 WHERE t.partner_id IS NOT NULL))
      GROUP BY m.partner_id, m.kpi_id
 ), actual AS (
     SELECT partner_id AS pid, kpi_id, round(v, 6) AS actual

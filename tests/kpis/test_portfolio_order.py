@@ -131,6 +131,8 @@ def portfolio_world(personas) -> None:
     put(tie_a, "revenue", start, ["100"])
     put(tie_b, "revenue", start, ["100"])
     put(gone, "revenue", start, ["1000"])
+    put(zulu, "activations", start, ["30", "12"])  # only partners' own activations targets
+    put(alpha, "activations", start, ["50"])
     put(zulu, "revenue", before, ["999"])  # the previous period does not count
 
     target("revenue", "100", before)  # the default
@@ -141,6 +143,7 @@ def portfolio_world(personas) -> None:
     target("revenue", "400", before, partner=oscar)
     target("revenue", "900", start, partner=oscar, period_kind="quarter")  # newer, other kind
     target("csat", "1", before, partner=golf)
+    target("activations", "40", before, weight="2", partner=zulu)
     target("complaints_per_1000", "5", before, weight="0.5")
     target("churn", "2", before)
     target("csat", "4", before, weight="2", partner_type=infra)

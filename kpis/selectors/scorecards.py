@@ -245,36 +245,176 @@ def portfolio_partners(
 
 
 def kpi_portfolio(
-    *,
-    period: Period,
-    partner_type: int | None = None,
-    tier: int | None = None,
-    sort: str = "",
-    descending: bool = False,
+    *, period: Period, partner_type: int | None = None, tier: int | None = None
 ) -> tuple[list[KpiDefinition], list[Scorecard]]:
-    """All active partners x active KPIs for ``period``; ``sort`` is "name", "score" or a KPI key
-    (by attainment). Three queries."""
+    """All active partners x active KPIs for ``period``, by name (the export). Three queries."""
     definitions = scorecard_definitions()
     cards = kpi_scorecards(
-        partners=list(portfolio_partners(partner_type=partner_type, tier=tier)),
+        partners=list(
+            portfolio_partners(partner_type=partner_type, tier=tier).order_by("legal_name", "pk")
+        ),
         period=period,
         definitions=definitions,
     )
-    if sort and sort != "name":
-
-        def value(card: Scorecard) -> Decimal | None:
-            if sort == "score":
-                return card.score
-            line = card.line(sort)
-            return line.attainment if line else None
-
-        known = sorted((c for c in cards if value(c) is not None), key=value)  # type: ignore[arg-type]
-        cards = known + [c for c in cards if value(c) is None]
-        if descending:
-            cards = known[::-1] + cards[len(known) :]
-    elif descending:
-        cards.reverse()
     return definitions, cards
+
+
+# The portfolio sorted by overall score or by one KPI's attainment, cut to one page in SQL: the
+# sort key of every partner is computed set-based, as kpi_scorecards and attainment() compute it
+# (the current period's aggregate; a ratio of its operands' aggregates times the scale; actual and
+# target rounded to 6 places; the target that applies as in TARGET_LATERAL_SQL, resolved for
+# partners' own targets and once per (tier, type) instead of one lateral lookup per partner and
+# KPI; attainment capped at 0..999 and rounded half up to 0.1; the score the weights' mean of the
+# attainments capped at 150, rounded half up to 0.1), and only the page's partners get a full
+# scorecard. Divisions carry 40 decimals: they round to 0.1 as Python's 28 significant digits do
+# whenever the divisor is below 10^18 (stored values are below 10^14). The order is the one the
+# whole-portfolio sort gave: partners with a key by key, ties by name (both reversed when
+# descending), then those without a key by name.
+_PORTFOLIO_ORDER_SQL = """
+WITH parts AS NOT MATERIALIZED (
+    SELECT id, coalesce(tier_id, 0) AS tier, partner_type_id AS ptype, legal_name
+      FROM partners_partner
+     WHERE tenant_id = %(tenant)s AND id = ANY(%(partners)s::bigint[])
+), defs AS (
+    SELECT id, aggregation, direction, band_low, band_high, scale, numerator_id, denominator_id
+      FROM kpis_kpidefinition WHERE tenant_id = %(tenant)s AND id = ANY(%(kpis)s::bigint[])
+), targets AS (
+    SELECT t.id, t.kpi_id, t.partner_id, t.tier_id, t.partner_type_id, t.weight,
+           t.effective_from, t.period_kind,
+           round(CASE WHEN t.period_kind = %(kind)s OR d.aggregation <> 'sum' THEN t.value
+                      WHEN %(kind)s = 'quarter' THEN t.value * 3
+                      ELSE t.value / 3 END, 6) AS value
+      FROM kpis_kpitarget t JOIN defs d ON d.id = t.kpi_id
+     WHERE t.tenant_id = %(tenant)s AND t.effective_from <= %(on)s
+       AND (t.effective_to IS NULL OR t.effective_to > %(on)s)
+), partner_target AS (
+    SELECT DISTINCT ON (partner_id, kpi_id) partner_id, kpi_id, value, weight
+      FROM targets WHERE partner_id IS NOT NULL
+     ORDER BY partner_id, kpi_id, (period_kind <> %(kind)s), effective_from DESC, id DESC
+), class_target AS (
+    SELECT DISTINCT ON (c.tier, c.ptype, t.kpi_id) c.tier, c.ptype, t.kpi_id, t.value, t.weight
+      FROM (SELECT DISTINCT tier, ptype FROM parts) c
+      JOIN targets t ON t.partner_id IS NULL
+       AND (t.tier_id = c.tier OR t.partner_type_id = c.ptype
+            OR (t.tier_id IS NULL AND t.partner_type_id IS NULL))
+     ORDER BY c.tier, c.ptype, t.kpi_id, (t.tier_id IS NULL), (t.partner_type_id IS NULL),
+              (t.period_kind <> %(kind)s), t.effective_from DESC, t.id DESC
+), wanted AS (
+    -- The measured KPIs a line reads (its own, or its ratio's operands): every partner's when a
+    -- band or a tier, type or default target gives them all a line, else only the partners'
+    -- with a target of their own.
+    SELECT d.id AS kpi_id, unnest(ARRAY[d.id, d.numerator_id, d.denominator_id]) AS measured,
+           d.direction = 'within_band'
+           OR d.id IN (SELECT kpi_id FROM targets WHERE partner_id IS NULL) AS everyone
+      FROM defs d
+), base AS (
+    -- One aggregate per row's KPI; a day is unique per partner and KPI, so the greatest
+    -- [day, value] pair holds the last value.
+    SELECT m.partner_id, m.kpi_id,
+           coalesce(sum(m.value) FILTER (WHERE d.aggregation = 'sum'),
+                    avg(m.value) FILTER (WHERE d.aggregation = 'mean'),
+                    (max(ARRAY[m.date - %(start)s, m.value])
+                     FILTER (WHERE d.aggregation NOT IN ('sum', 'mean')))[2]) AS v
+      FROM kpis_kpimeasurement m
+      JOIN kpis_kpidefinition d ON d.id = m.kpi_id AND d.tenant_id = %(tenant)s
+     WHERE m.tenant_id = %(tenant)s AND m.date >= %(start)s AND m.date < %(end)s
+       AND m.partner_id = ANY(%(partners)s::bigint[])
+       AND (m.kpi_id IN (SELECT measured FROM wanted WHERE everyone)
+            OR (m.partner_id, m.kpi_id) IN (
+                SELECT t.partner_id, w.measured FROM targets t JOIN wanted w USING (kpi_id)
+                 WHERE t.partner_id IS NOT NULL))
+     GROUP BY m.partner_id, m.kpi_id
+), actual AS (
+    SELECT partner_id AS pid, kpi_id, round(v, 6) AS actual
+      FROM base WHERE kpi_id IN (SELECT id FROM defs WHERE aggregation <> 'ratio')
+    UNION ALL
+    SELECT b.partner_id, d.id, round(max(b.v) FILTER (WHERE b.kpi_id = d.numerator_id)
+           / NULLIF(max(b.v) FILTER (WHERE b.kpi_id = d.denominator_id), 0) * d.scale, 6)
+      FROM base b
+      JOIN defs d ON d.aggregation = 'ratio' AND b.kpi_id IN (d.numerator_id, d.denominator_id)
+     GROUP BY b.partner_id, d.id, d.scale
+), line AS (
+    -- Actuals and targets meet by grouping, not joining: the planner cannot know these sets'
+    -- sizes and would join them in nested loops.
+    SELECT s.pid, s.kpi_id, max(s.actual) AS actual,
+           coalesce(max(s.target) FILTER (WHERE s.scope = 1),
+                    max(s.target) FILTER (WHERE s.scope = 2)) AS target,
+           coalesce(max(s.weight) FILTER (WHERE s.scope = 1),
+                    max(s.weight) FILTER (WHERE s.scope = 2), 1) AS weight
+      FROM (SELECT pid, kpi_id, actual, NULL::numeric AS target, NULL::numeric AS weight,
+                   0 AS scope
+              FROM actual
+            UNION ALL
+            SELECT partner_id, kpi_id, NULL, value, weight, 1 FROM partner_target
+            UNION ALL
+            SELECT p.id, ct.kpi_id, NULL, ct.value, ct.weight, 2
+              FROM parts p JOIN class_target ct ON ct.tier = p.tier AND ct.ptype = p.ptype) s
+     GROUP BY s.pid, s.kpi_id
+), raw AS (
+    SELECT l.pid, l.weight, CASE
+        WHEN d.direction = 'within_band' THEN CASE
+            WHEN d.band_low IS NULL OR d.band_high IS NULL THEN NULL
+            WHEN l.actual BETWEEN d.band_low AND d.band_high THEN 100
+            WHEN l.actual < d.band_low THEN CASE WHEN d.band_low = 0 THEN 0
+                 ELSE l.actual::numeric(1000, 40) / d.band_low * 100 END
+            ELSE CASE WHEN l.actual = 0 THEN 0
+                 ELSE d.band_high::numeric(1000, 40) / l.actual * 100 END END
+        WHEN l.target IS NULL THEN NULL
+        WHEN d.direction = 'lower_better' THEN CASE
+            WHEN l.actual <= 0 THEN CASE WHEN l.target >= 0 THEN 999 ELSE 0 END
+            ELSE l.target::numeric(1000, 40) / l.actual * 100 END
+        ELSE CASE
+            WHEN l.target = 0 THEN CASE WHEN l.actual >= 0 THEN 999 ELSE 0 END
+            ELSE l.actual::numeric(1000, 40) / l.target * 100 END
+        END AS value
+      FROM line l JOIN defs d ON d.id = l.kpi_id
+     WHERE l.actual IS NOT NULL
+), keyed AS (
+    SELECT pid, CASE WHEN %(by_score)s THEN
+               CASE WHEN sum(weight) <> 0 THEN round(
+                   sum(weight * least(attainment, 150))::numeric(1000, 40) / sum(weight), 1) END
+           ELSE max(attainment) END AS sort_key
+      FROM (SELECT pid, weight, round(greatest(0, least(999, value)), 1) AS attainment
+              FROM raw WHERE value IS NOT NULL) attained
+     GROUP BY pid
+)
+SELECT p.id, k.sort_key FROM parts p LEFT JOIN keyed k ON k.pid = p.id
+ ORDER BY (k.sort_key IS NULL), k.sort_key {direction},
+          (CASE WHEN k.sort_key IS NOT NULL THEN p.legal_name END) {direction},
+          (CASE WHEN k.sort_key IS NOT NULL THEN p.id END) {direction}, p.legal_name, p.id
+ LIMIT %(limit)s OFFSET %(offset)s
+"""
+
+
+def portfolio_sort_keys(
+    *,
+    partner_ids: Sequence[int],
+    definitions: Sequence[KpiDefinition],
+    period: Period,
+    by_score: bool,
+    descending: bool,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[tuple[int, Decimal | None]]:
+    """``limit`` partners from ``offset`` of ``partner_ids`` (all by default) with their sort key,
+    in its order: the overall score (``by_score``) or the attainment of the one KPI in
+    ``definitions``. One query."""
+    params: dict[str, Any] = {
+        "tenant": require_current_tenant().pk,
+        "partners": list(partner_ids),
+        "kpis": [d.pk for d in definitions],
+        "start": period.start,
+        "end": period.end,
+        "on": period.start,
+        "kind": period.kind,
+        "by_score": by_score,
+        "offset": offset,
+        "limit": limit,
+    }
+    sql = _PORTFOLIO_ORDER_SQL.format(direction="DESC" if descending else "ASC")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(pk, key) for pk, key in cursor.fetchall()]
 
 
 def kpi_portfolio_page(
@@ -287,20 +427,35 @@ def kpi_portfolio_page(
     descending: bool = False,
     per_page: int | None = None,
 ) -> tuple[list[KpiDefinition], Page[Scorecard]]:
-    """One page of the portfolio. By name (the default) the partners are paged in SQL and only
-    the page's scorecards are computed; by score or a KPI every scorecard is needed to sort."""
+    """One page of the portfolio; ``sort`` is "name" (the default), "score" or a KPI key (by
+    attainment; an unknown key sorts by name). Only the page's scorecards are computed: by name
+    the partners are paged in SQL (four queries), by score or a KPI the sort key of every partner
+    is computed in SQL and the page cut there (five queries)."""
     per_page = per_page or PORTFOLIO_PAGE_SIZE
-    if sort and sort != "name":
-        definitions, cards = kpi_portfolio(
-            period=period, partner_type=partner_type, tier=tier, sort=sort, descending=descending
-        )
-        return definitions, Paginator(cards, per_page).get_page(page)
-    order = ("-legal_name", "-pk") if descending else ("legal_name", "pk")
-    partners = portfolio_partners(partner_type=partner_type, tier=tier).order_by(*order)
-    current = Paginator(partners, per_page).get_page(page)
     definitions = scorecard_definitions()
-    cards = kpi_scorecards(
-        partners=list(current.object_list), period=period, definitions=definitions
-    )
+    partners = portfolio_partners(partner_type=partner_type, tier=tier)
+    keyed = [d for d in definitions if d.key == sort] if sort not in ("", "name", "score") else []
+    current: Page[Any]
+    if sort == "score" or keyed:
+        ids = list(partners.order_by("legal_name", "pk").values_list("pk", flat=True))
+        current = Paginator(ids, per_page).get_page(page)
+        keys = portfolio_sort_keys(
+            partner_ids=ids,
+            definitions=definitions if sort == "score" else keyed,
+            period=period,
+            by_score=sort == "score",
+            descending=descending,
+            offset=(current.number - 1) * per_page,
+            limit=per_page,
+        )
+        rows = partners.in_bulk([pk for pk, _ in keys])
+        page_partners = [rows[pk] for pk, _ in keys]
+    else:
+        # An unknown key (not an active KPI's) gives every partner no value: by name, ascending.
+        descending = descending and sort in ("", "name")
+        order = ("-legal_name", "-pk") if descending else ("legal_name", "pk")
+        current = Paginator(partners.order_by(*order), per_page).get_page(page)
+        page_partners = list(current.object_list)
+    cards = kpi_scorecards(partners=page_partners, period=period, definitions=definitions)
     # The partners' page (number, count, links) with the page's scorecards as its rows.
     return definitions, Page(cards, current.number, cast(Any, current.paginator))

@@ -8,6 +8,7 @@ from typing import Any
 
 import django_filters
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -45,6 +46,36 @@ def partner_list() -> QuerySet[Partner]:
     return Partner.objects.select_related(
         "partner_type", "tier", "account_owner", "parent", "bank_details"
     ).prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+
+
+PARTNER_LIST_COLUMNS = (
+    "legal_name",
+    "trading_name",
+    "status",
+    "country",
+    "last_contact_on",
+    "partner_type__name",
+    "tier__name",
+    "account_owner__full_name",
+    "account_owner__email",
+)
+
+
+def partner_list_rows(*, ids: list[int]) -> list[Partner]:
+    """The partner list page's rows, in the order of ``ids``, in one query: the columns the page
+    shows (``PARTNER_LIST_COLUMNS``, the tags' names as ``tag_names``), not the bank details,
+    parent and long texts the detail page and exports read."""
+    rows = (
+        Partner.objects.select_related("partner_type", "tier", "account_owner")
+        .only(*PARTNER_LIST_COLUMNS)
+        .annotate(
+            tag_names=ArrayAgg(
+                "tags__name", order_by="tags__name", filter=Q(tags__isnull=False), default=[]
+            )
+        )
+        .in_bulk(ids)
+    )
+    return [rows[pk] for pk in ids if pk in rows]
 
 
 def partner_get(*, pk: int) -> Partner:

@@ -18,6 +18,7 @@ from django.views.generic import ListView
 from partnerhub.accounts.models import User
 from partnerhub.accounts.permissions import RolePermissionRequiredMixin, request_role
 from partnerhub.accounts.roles import Perm, role_has_perm
+from partnerhub.core.pagination import PageFirstPaginator
 from partners.exports import filtered_export
 from partners.forms.registry import (
     BankDetailsForm,
@@ -74,6 +75,7 @@ class PartnerListView(RolePermissionRequiredMixin, ListView):
     template_name = "partners/registry/list.html"
     read_perm = Perm.PARTNERS_VIEW
     paginate_by = 25
+    paginator_class = PageFirstPaginator
 
     def get_queryset(self) -> Any:
         self.filterset = PartnerFilter(
@@ -82,13 +84,13 @@ class PartnerListView(RolePermissionRequiredMixin, ListView):
         return self.filterset.qs
 
     def paginate_queryset(self, queryset: Any, page_size: int) -> tuple[Any, Any, Any, bool]:
-        """Page through the ids, then read the page's rows with their relations: a deep page
-        of 10,000 partners skips index entries instead of thousands of joined rows."""
+        """Page through the ids (a page shorter than 25 gives the count), then read the page's
+        rows with their relations: a deep page of 10,000 partners skips index entries instead
+        of thousands of joined rows."""
         paginator, page, ids, is_paginated = super().paginate_queryset(
             queryset.prefetch_related(None).values_list("pk", flat=True), page_size
         )
-        rows = queryset.in_bulk(list(ids))
-        page.object_list = [rows[pk] for pk in ids if pk in rows]
+        page.object_list = selectors.partner_list_rows(ids=list(ids))
         return paginator, page, page.object_list, is_paginated
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

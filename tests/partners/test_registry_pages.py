@@ -44,6 +44,34 @@ def grow(personas: Personas, count: int) -> None:
             BankDetails.objects.create(partner=partner, account_holder="X", iban=IBAN)
 
 
+def test_sort_headers_keep_the_filters_turn_the_order_and_restart_at_page_one(
+    personas: Personas,
+) -> None:
+    client = login(personas.a_viewer)
+    body = client.get("/partners/?status=active&ordering=name&page=1").content.decode()
+    assert (
+        '<a class="link-body-emphasis text-decoration-none"'
+        ' href="?status=active&amp;ordering=-name" aria-label="Partner, sorted ascending">'
+        'Partner <i class="bi bi-sort-up" aria-hidden="true"></i></a>'
+    ) in body
+    assert (
+        '<a class="link-body-emphasis text-decoration-none"'
+        ' href="?status=active&amp;ordering=type">Type</a>'
+    ) in body
+    body = client.get("/partners/?ordering=-tier&country=DE").content.decode()
+    assert (
+        '<a class="link-body-emphasis text-decoration-none" href="?ordering=tier&amp;country=DE"'
+        ' aria-label="Tier, sorted descending">Tier <i class="bi bi-sort-down"'
+        ' aria-hidden="true"></i></a>'
+    ) in body
+    # No ordering asked: the page is by name, so the name header offers the reverse.
+    assert (
+        'href="?ordering=-name" aria-label="Partner, sorted ascending"'
+        in client.get("/partners/").content.decode()
+    )
+    assert body.count("sorted ") == 1
+
+
 def test_list_shows_only_the_tenants_partners(personas: Personas) -> None:
     response = login(personas.a_viewer).get("/partners/")
     assert response.status_code == 200

@@ -63,11 +63,13 @@ bench: install
 	DJANGO_DEBUG=1 $(SERVICES) $(PY) -m bench.drift_bench
 
 ## load: gunicorn + worker on the demo enlarged to PARTNERS partners and ROWS usage rows (10,000
-## and 10,000,000 unless given), locust with USERS users for DURATION s; writes bench/load.json
+## and 10,000,000 unless given), locust with USERS users for WARMUP s unmeasured, then
+## DURATION s measured; writes bench/load.json
 LOAD_STAMP := $(VENV)/.installed-load
 PARTNERS ?= 10000
 USERS ?= 20
 DURATION ?= 60
+WARMUP ?= 15
 LOAD_ROWS := $(if $(filter file,$(origin ROWS)),10000000,$(ROWS))
 
 $(LOAD_STAMP): $(STAMP)
@@ -76,4 +78,4 @@ $(LOAD_STAMP): $(STAMP)
 
 load: install $(LOAD_STAMP)
 	$(SERVICES) $(PY) -m bench.load.run --partners $(PARTNERS) --rows $(LOAD_ROWS) \
-		--users $(USERS) --duration $(DURATION) $(if $(FRESH),--fresh,)
+		--users $(USERS) --duration $(DURATION) --warmup $(WARMUP) $(if $(FRESH),--fresh,)

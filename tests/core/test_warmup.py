@@ -19,10 +19,11 @@ def test_warm_up_compiles_every_project_template_without_queries(django_assert_n
     assert "kombu.transport.redis" in sys.modules
 
 
-def test_the_wsgi_module_warms_up(monkeypatch):
+def test_the_wsgi_module_warms_up_then_freezes_what_it_loaded(monkeypatch):
     calls = []
-    monkeypatch.setattr("partnerhub.core.warmup.warm_up", lambda: calls.append(1) or 0)
+    monkeypatch.setattr("partnerhub.core.warmup.warm_up", lambda: calls.append("warm") or 0)
+    monkeypatch.setattr("gc.freeze", lambda: calls.append("freeze"))
     monkeypatch.delitem(sys.modules, "partnerhub.wsgi", raising=False)
     import partnerhub.wsgi  # noqa: F401
 
-    assert calls == [1]
+    assert calls == ["warm", "freeze"]

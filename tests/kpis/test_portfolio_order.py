@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 
-from kpis.models import KpiDefinition, KpiMeasurement, KpiTarget
+from kpis.models import KpiDefinition
 from kpis.periods import Period, tenant_today
 from kpis.selectors.scorecards import (
     Scorecard,
@@ -19,34 +18,10 @@ from kpis.selectors.scorecards import (
 )
 from partnerhub.tenancy.context import tenant_context
 from partners.models import PartnerStatus, PartnerTier, PartnerType
+from tests.kpis.helpers import put, target
 from tests.partners.factories import PartnerFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def put(partner, key: str, start: date, values: list[str]) -> None:
-    kpi = KpiDefinition.objects.get(key=key)
-    KpiMeasurement.objects.bulk_create(
-        KpiMeasurement(
-            partner=partner,
-            kpi=kpi,
-            date=start + timedelta(days=i),
-            value=Decimal(v),
-            origin="api",
-            tenant=partner.tenant,
-        )
-        for i, v in enumerate(values)
-    )
-
-
-def target(key: str, value: str, start: date, weight: str = "1", **scope) -> KpiTarget:
-    return KpiTarget.objects.create(
-        kpi=KpiDefinition.objects.get(key=key),
-        value=Decimal(value),
-        effective_from=start,
-        weight=Decimal(weight),
-        **scope,
-    )
 
 
 def full_compute_order(

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
 
-from kpis.models import KpiDefinition, KpiMeasurement, KpiTarget
+from kpis.models import KpiDefinition
 from kpis.periods import Period, tenant_today
 from kpis.selectors.scorecards import kpi_scorecard
 from partnerhub.tenancy.context import tenant_context
 from tests.conftest import bearer, login
+from tests.kpis.helpers import put, target
 from tests.partners.factories import PartnerFactory
 
 pytestmark = pytest.mark.django_db
@@ -21,31 +21,6 @@ pytestmark = pytest.mark.django_db
 
 def last_month() -> Period:
     return Period.containing(tenant_today()).previous()
-
-
-def put(partner, key: str, start: date, values: list[str]) -> None:
-    kpi = KpiDefinition.objects.get(key=key)
-    KpiMeasurement.objects.bulk_create(
-        KpiMeasurement(
-            partner=partner,
-            kpi=kpi,
-            date=start + timedelta(days=i),
-            value=Decimal(v),
-            origin="api",
-            tenant=partner.tenant,
-        )
-        for i, v in enumerate(values)
-    )
-
-
-def target(key: str, value: str, start: date, weight: str = "1", **scope) -> KpiTarget:
-    return KpiTarget.objects.create(
-        kpi=KpiDefinition.objects.get(key=key),
-        value=Decimal(value),
-        effective_from=start,
-        weight=Decimal(weight),
-        **scope,
-    )
 
 
 def test_scorecard_aggregates_judges_and_scores(personas):

@@ -69,13 +69,14 @@ def test_report_groups_requests_and_judges_the_targets(tmp_path):
             ("Aggregated", 330, 1, 50, 200, 400),
         ],
     )
-    args = argparse.Namespace(users=20, duration=60, wait_min=0.5, wait_max=2, partners=10,
-                              rows=100, workers=2, threads=2, bulk_rows=5)  # fmt: skip
+    args = argparse.Namespace(users=20, duration=60, warmup=15, wait_min=0.5, wait_max=2,
+                              partners=10, rows=100, workers=2, threads=2, bulk_rows=5)  # fmt: skip
     result = report(prefix, args, 60.0)
     assert result["list_vs_values"]["ratio_p50"] == 1.5
     assert result["requests"]["api POST usage bulk"]["kind"] == "api write"
     assert result["requests"][LIST_PAGE]["rps"] == round(100 / 60, 2)
     assert result["errors"] == 1
+    assert result["config"]["warmup_s"] == 15
     targets = result["targets"]
     assert targets["zero_errors"] is False
     # The slow write does not count against the read target; the slow page does.

@@ -29,4 +29,7 @@
       title.value = input.files[0].name.replace(/\.[^.]+$/, "");
     }
   });
+
+  // The listeners are in place (deferred script: a browser test waits for this before it uses them).
+  document.body.setAttribute("data-partners-js", "ready");
 })();

@@ -53,6 +53,8 @@ def test_manager_filters_opens_a_partner_adds_a_contact_and_uploads_a_document(
     expect(page.get_by_test_id("contact-table")).to_contain_text("petra@streamwave.example")
 
     form = page.get_by_test_id("upload-form")
+    # partners.js is deferred: a file chosen before it listens gets no proposed title.
+    expect(page.locator("body")).to_have_attribute("data-partners-js", "ready")
     form.get_by_label("File").set_input_files(
         {"name": "content-licence.pdf", "mimeType": "application/pdf", "buffer": TINY_PDF}
     )
@@ -73,6 +75,8 @@ def test_an_html_file_named_pdf_is_refused_in_the_browser(page: Page, e2e_server
     page.goto(f"{e2e_server}/partners/?search=NordTower")
     page.get_by_role("link", name="NordTower Infrastructure").click()
     form = page.get_by_test_id("upload-form")
+    # partners.js is deferred: a file chosen before it listens gets no proposed title.
+    expect(page.locator("body")).to_have_attribute("data-partners-js", "ready")
     form.get_by_label("File").set_input_files(
         {"name": "insurance.pdf", "mimeType": "application/pdf", "buffer": b"<html>hi</html>"}
     )

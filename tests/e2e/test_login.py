@@ -26,7 +26,9 @@ def test_manager_signs_in_and_lands_on_the_dashboard(page: Page, e2e_server: str
     expect(page.get_by_role("heading", level=1)).to_have_text("Demo Telecom")
     expect(page.get_by_test_id("role-badge")).to_have_text("Partner manager")
     nav = page.get_by_test_id("main-nav")
-    expect(nav.get_by_role("link", name="Dashboard")).to_have_attribute("aria-current", "page")
+    expect(nav.get_by_role("link", name="Dashboard", exact=True)).to_have_attribute(
+        "aria-current", "page"
+    )
     # Every area of the app is one menu away.
     for area in ("Partners", "KPIs", "Settlements"):
         expect(nav.get_by_role("button", name=area)).to_be_visible()

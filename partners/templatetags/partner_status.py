@@ -1,8 +1,12 @@
-"""``{{ partner.status|status_badge }}``: the badge colour of a partner's lifecycle status."""
+"""``{% partner_status_badge partner.status partner.get_status_display %}``: a partner's lifecycle
+status as a badge, coloured by status. A tag, not an included template: the partner list shows
+one per row."""
 
 from __future__ import annotations
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from partners.models import PartnerStatus
 
@@ -18,6 +22,10 @@ BADGE: dict[str, str] = {
 }
 
 
-@register.filter
-def status_badge(status: str) -> str:
-    return BADGE.get(status, "text-bg-primary")
+@register.simple_tag
+def partner_status_badge(status: str, label: str) -> SafeString:
+    return format_html(
+        '<span class="badge rounded-pill fw-normal {}" data-testid="status-badge">{}</span>',
+        BADGE.get(status, "text-bg-primary"),
+        label,
+    )

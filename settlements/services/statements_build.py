@@ -91,6 +91,7 @@ WITH pp AS (
            %(month_end)s::date AS month_end, d.usage_import_id AS imp, d.record_count AS n,
            d.quantity AS qty, d.gross_amount AS gross, d.tax_amount AS tax
     FROM settlements_usageday d
+    -- bigint[]: psycopg sends small ids as int2[], and bigint = ANY(int2[]) is not hashed.
     WHERE d.tenant_id = %(tenant)s AND d.partner_id = ANY(%(partners)s::bigint[])
       AND d.day >= %(first_day)s AND d.day <= %(month_end)s
     {late_branch}
@@ -278,8 +279,7 @@ def statements_build(*, run: SettlementRun, partner_ids: Iterable[int]) -> Chunk
     tenant = require_current_tenant()
     tz = tenant.timezone
     month = run.month
-    requested = set(partner_ids)
-    ids = sorted(requested)
+    ids = sorted(set(partner_ids))
     frozen = set(
         Statement.objects.filter(partner_id__in=_any(ids), month=month)
         .exclude(status=Statement.Status.DRAFT)

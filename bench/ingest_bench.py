@@ -8,6 +8,11 @@ migrates it, makes a scratch tenant with 1,000 partners and 20 products, generat
   no indexes), and
 * the app's import path (``usage_import_run``: COPY into staging, set-based validation,
   de-duplication through the key table, insert into the monthly partitions),
+* two floors, the least that anything meeting the issue's other requirements must do, as plain
+  SQL with no validation, no row-level security and no partitions: a ``COPY`` into the same bare
+  table carrying only the unique ``(tenant_id, external_id)`` index (a record sent twice is
+  stored once), and the path the issue prescribes (``COPY`` into a text staging table, then one
+  ``INSERT ... SELECT`` with the casts into the bare table, no index at all),
 
 and the peak memory (``ru_maxrss`` of a fresh subprocess, and the tracemalloc peak of the import
 call itself) at ``--memory-rows`` and 10x that many rows, to show memory stays flat. Prints the
@@ -24,6 +29,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -179,27 +185,108 @@ def generate_csv(tenant: Any, path: Path, rows: int, prefix: str) -> int:
     return path.stat().st_size
 
 
-def time_plain_copy(path: Path) -> float:
-    """COPY the file into a bare typed table (as the owner role: the app role creates none)."""
+UNIQUE_KEY_TABLE_SQL = """
+DROP TABLE IF EXISTS bench_keyed_usage;
+CREATE TABLE bench_keyed_usage (
+    tenant_id bigint NOT NULL DEFAULT 1, partner bigint, product_code text,
+    event_time timestamptz, quantity numeric, gross_amount numeric, tax_amount numeric,
+    currency text, external_id text,
+    UNIQUE (tenant_id, external_id)
+)
+"""
+
+STAGING_FLOOR_SQL = """
+DROP TABLE IF EXISTS bench_staged_usage;
+CREATE UNLOGGED TABLE bench_staged_usage (
+    partner text, product_code text, event_time text, quantity text, gross_amount text,
+    tax_amount text, currency text, external_id text
+)
+"""
+
+STAGED_INSERT_SQL = """
+INSERT INTO {table} (partner, product_code, event_time, quantity, gross_amount, tax_amount,
+    currency, external_id)
+SELECT partner::bigint, product_code, event_time::timestamptz, quantity::numeric,
+    gross_amount::numeric, nullif(tax_amount, '')::numeric, currency, external_id
+FROM bench_staged_usage
+"""
+
+
+FLOORS = {
+    "copy_with_unique_key_seconds": "COPY into the bare table with only the unique key",
+    "staging_then_insert_seconds": "COPY into text staging + INSERT ... SELECT, no index",
+    "staging_then_insert_with_unique_key_seconds": "the same into the table with the unique key",
+}
+
+
+def _owner_copy(path: Path, setup: str, statement: str, *after: str) -> float:
+    """Seconds for ``setup`` (untimed), then the file's ``COPY`` and ``after`` in one
+    transaction (as the owner role: the app role creates no tables); the tables are dropped."""
     from django.db import connections, transaction
 
     owner = connections["owner"]
     with transaction.atomic(using="owner"), owner.cursor() as cursor:
-        cursor.execute(BARE_TABLE_SQL)
+        cursor.execute(setup)
     t = time.perf_counter()
-    statement = "COPY bench_bare_usage FROM STDIN WITH (FORMAT csv, HEADER true)"
-    with (
-        transaction.atomic(using="owner"),
-        owner.cursor() as cursor,
-        path.open("rb") as stream,
-        cursor.copy(statement) as cp,
-    ):
-        while chunk := stream.read(CHUNK):
-            cp.write(chunk)
+    with transaction.atomic(using="owner"), owner.cursor() as cursor:
+        with path.open("rb") as stream, cursor.copy(statement) as cp:
+            while chunk := stream.read(CHUNK):
+                cp.write(chunk)
+        for query in after:
+            cursor.execute(query)
     seconds = time.perf_counter() - t
     with transaction.atomic(using="owner"), owner.cursor() as cursor:
-        cursor.execute("DROP TABLE bench_bare_usage")
+        cursor.execute(
+            "DROP TABLE IF EXISTS bench_bare_usage, bench_keyed_usage, bench_staged_usage"
+        )
     return seconds
+
+
+def time_floors(path: Path) -> dict[str, float]:
+    """The floors (module docstring): seconds of each."""
+    columns = "partner, product_code, event_time, quantity, gross_amount, tax_amount, currency"
+    staged_copy = "COPY bench_staged_usage FROM STDIN WITH (FORMAT csv, HEADER true)"
+    return {
+        "copy_with_unique_key_seconds": _owner_copy(
+            path,
+            UNIQUE_KEY_TABLE_SQL,
+            f"COPY bench_keyed_usage ({columns}, external_id) FROM STDIN "
+            "WITH (FORMAT csv, HEADER true)",
+        ),
+        "staging_then_insert_seconds": _owner_copy(
+            path,
+            BARE_TABLE_SQL + ";" + STAGING_FLOOR_SQL,
+            staged_copy,
+            STAGED_INSERT_SQL.format(table="bench_bare_usage"),
+        ),
+        "staging_then_insert_with_unique_key_seconds": _owner_copy(
+            path,
+            UNIQUE_KEY_TABLE_SQL + ";" + STAGING_FLOOR_SQL,
+            staged_copy,
+            STAGED_INSERT_SQL.format(table="bench_keyed_usage"),
+        ),
+    }
+
+
+def time_plain_copy(path: Path) -> float:
+    """COPY the file into a bare typed table."""
+    return _owner_copy(
+        path, BARE_TABLE_SQL, "COPY bench_bare_usage FROM STDIN WITH (FORMAT csv, HEADER true)"
+    )
+
+
+def _empty_usage_tables() -> None:
+    """Every import sample starts from empty usage tables (the owner may truncate)."""
+    from django.db import connections, transaction
+
+    with transaction.atomic(using="owner"), connections["owner"].cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE settlements_usagerecord, settlements_usagekey, settlements_usageday"
+        )
+
+
+def _fmt(samples: list[float]) -> str:
+    return ", ".join(f"{x:.2f}" for x in samples)
 
 
 def time_app_import(tenant: Any, path: Path) -> tuple[float, Any]:
@@ -261,6 +348,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--memory-rows", type=int, default=20_000, help="N for the N/10N check")
+    parser.add_argument("--repeat", type=int, default=3, help="samples of each, median counts")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     parser.add_argument("--output", type=Path, default=OUTPUT)
     parser.add_argument("--child-memory", type=int, help=argparse.SUPPRESS)
@@ -285,21 +373,38 @@ def main() -> None:
 
         call_command("migrate", database="owner", verbosity=0)
         tenant = scratch_tenant()
+        copies: list[float] = []
+        imports: list[float] = []
+        floor_samples: dict[str, list[float]] = {key: [] for key in FLOORS}
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "usage.csv"
-            t = time.perf_counter()
-            size = generate_csv(tenant, path, args.rows, prefix="bench-")
-            took = time.perf_counter() - t
-            print(f"generated {args.rows:,} rows ({size / 1e6:.0f} MB) in {took:.1f} s")
-            copy_seconds = time_plain_copy(path)
-            print(f"plain COPY into a bare table: {copy_seconds:.2f} s")
-            import_seconds, done = time_app_import(tenant, path)
-            print(
-                f"app import: {import_seconds:.2f} s ({done.inserted:,} inserted, "
-                f"{done.rejected} rejected, status {done.status})"
-            )
+            for sample in range(1, args.repeat + 1):
+                path = Path(tmp) / f"usage-{sample}.csv"
+                t = time.perf_counter()
+                size = generate_csv(tenant, path, args.rows, prefix=f"bench-{sample}-")
+                took = time.perf_counter() - t
+                print(
+                    f"sample {sample}: generated {args.rows:,} rows "
+                    f"({size / 1e6:.0f} MB) in {took:.1f} s"
+                )
+                copies.append(time_plain_copy(path))
+                for key, seconds in time_floors(path).items():
+                    floor_samples[key].append(seconds)
+                _empty_usage_tables()
+                import_seconds, done = time_app_import(tenant, path)
+                imports.append(import_seconds)
+                print(
+                    f"sample {sample}: COPY {copies[-1]:.2f} s, app import {import_seconds:.2f} s "
+                    f"({done.inserted:,} inserted, {done.rejected} rejected, status {done.status})"
+                )
+                path.unlink()
+        copy_seconds, import_seconds = statistics.median(copies), statistics.median(imports)
+        floors = {key: statistics.median(values) for key, values in floor_samples.items()}
+        print(f"plain COPY into a bare table: {copy_seconds:.2f} s (samples {_fmt(copies)})")
+        for key, seconds in floors.items():
+            print(f"floor, {FLOORS[key]}: {seconds:.2f} s = {seconds / copy_seconds:.2f}x COPY")
+        print(f"app import: {import_seconds:.2f} s (samples {_fmt(imports)})")
         ratio = import_seconds / copy_seconds
-        print(f"ingestion / COPY = {ratio:.2f} (target <= 2)")
+        print(f"ingestion / COPY = {ratio:.2f} (target <= 2), medians of {args.repeat} samples")
 
         memory = []
         for rows in (args.memory_rows, args.memory_rows * 10):
@@ -328,8 +433,14 @@ def main() -> None:
                 "file_mb": round(size / 1e6, 1),
                 "plain_copy_seconds": round(copy_seconds, 3),
                 "import_seconds": round(import_seconds, 3),
+                "plain_copy_samples": [round(x, 3) for x in copies],
+                "import_samples": [round(x, 3) for x in imports],
                 "ratio": round(ratio, 2),
                 "target_ratio": 2,
+                "floors": {
+                    key: {"seconds": round(value, 3), "ratio": round(value / copy_seconds, 2)}
+                    for key, value in floors.items()
+                },
                 "memory": memory,
                 "memory_growth_10x": round(growth, 2),
                 "python": platform.python_version(),

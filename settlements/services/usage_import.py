@@ -407,8 +407,7 @@ def _validate(tenant: Tenant) -> Validation:
 
 def _fast_amount_ok(col: str, decimals: str) -> str:
     present = (
-        f"abs(s.{col}::numeric) < {AMOUNT_LIMIT}"
-        f" AND min_scale(s.{col}::numeric) <= {decimals}"
+        f"abs(s.{col}::numeric) < {AMOUNT_LIMIT} AND min_scale(s.{col}::numeric) <= {decimals}"
     )
     if col == "tax_amount":
         return f"(nullif(s.{col}, '') IS NULL OR ({present}))"

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import kombu.pools
 import pytest
 import redis
 from django.utils import timezone
@@ -68,12 +69,15 @@ class PrivateRedis:
 
 
 def _use_broker(url: str) -> None:
-    """Point Celery's publishing at ``url`` (drop the connections cached for the old one)."""
+    """Point Celery's publishing at ``url`` (drop the connections cached for the old one).
+
+    The pools live in kombu's registry, keyed by broker: closing one and leaving it there would
+    hand the closed pool back when the old broker is used again ("Acquire on closed pool" in
+    whatever test of this process publishes next), so the registry is emptied too."""
     app.conf.broker_url = url
     app.conf.broker_write_url = None
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    kombu.pools.reset()
+    app._pool = None
     app.amqp._producer_pool = None
     queue_probe_reset()
 

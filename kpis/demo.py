@@ -31,9 +31,11 @@ WEEKLY_CONSUMER = np.array([0.92, 0.94, 0.96, 1.0, 1.06, 1.08, 1.04])
 WEEKLY_BUSINESS = np.array([1.08, 1.1, 1.08, 1.06, 1.02, 0.82, 0.84])
 
 
-def _rng(partner_id: int, kpi_key: str) -> np.random.Generator:
-    # Stable per partner and KPI: re-running the loader regenerates the same values.
-    return np.random.default_rng(zlib.crc32(f"{partner_id}:{kpi_key}".encode()))
+def _rng(partner: Partner, kpi_key: str) -> np.random.Generator:
+    # Stable per partner and KPI: re-running the loader regenerates the same values. Seeded by
+    # the partner's name, not its id, so every installation (and every test run, whatever ids
+    # the database hands out) gets the same series and the planted drifts stand out as much.
+    return np.random.default_rng(zlib.crc32(f"{partner.legal_name}:{kpi_key}".encode()))
 
 
 def _partner_scale(partner: Partner) -> float:
@@ -52,7 +54,7 @@ def _series(partner: Partner, days: list[date], planted: dict[str, int]) -> dict
         WEEKLY_BUSINESS if kind in ("technology_vendor", "service_integrator") else WEEKLY_CONSUMER
     )
 
-    subs_rng = _rng(partner.pk, "active_subscribers")
+    subs_rng = _rng(partner, "active_subscribers")
     subs0 = 20_000 * scale
     # Slow growth and day-to-day noise (no random walk: the drift job would rightly flag one).
     growth = 1 + 0.03 * t / n + subs_rng.normal(0, 0.01, n)
@@ -60,28 +62,28 @@ def _series(partner: Partner, days: list[date], planted: dict[str, int]) -> dict
     if kind != "infrastructure_provider":
         out["active_subscribers"] = subscribers
 
-    rev_rng = _rng(partner.pk, "revenue")
+    rev_rng = _rng(partner, "revenue")
     revenue = 9.5 * subscribers / 30 * weekly[dow] * rev_rng.normal(1, 0.06, n)
     if planted.get("revenue_drop") == partner.pk:
         ramp = np.clip((t - (n - REVENUE_DROP_DAYS)) / 7, 0, 1)
         revenue = revenue * (1 - 0.35 * ramp)
     out["revenue"] = np.round(revenue, 2)
 
-    comp_rng = _rng(partner.pk, "complaints")
+    comp_rng = _rng(partner, "complaints")
     rate = subscribers * 2.2 / 1000 / 30 * weekly[dow]
     if planted.get("complaints") == partner.pk:
         ramp = np.clip((t - (n - COMPLAINT_RAMP_DAYS)) / COMPLAINT_RAMP_DAYS, 0, 1)
         rate = rate * (1 + 1.6 * ramp)
     out["complaints"] = comp_rng.poisson(rate).astype(float)
 
-    out["csat"] = np.round(np.clip(_rng(partner.pk, "csat").normal(4.25, 0.12, n), 1, 5), 2)
+    out["csat"] = np.round(np.clip(_rng(partner, "csat").normal(4.25, 0.12, n), 1, 5), 2)
     if kind == "infrastructure_provider":
-        avail = 99.95 - np.abs(_rng(partner.pk, "availability").normal(0, 0.05, n))
+        avail = 99.95 - np.abs(_rng(partner, "availability").normal(0, 0.05, n))
         out["availability"] = np.round(avail, 3)
     else:
-        act_rng = _rng(partner.pk, "activations")
+        act_rng = _rng(partner, "activations")
         out["activations"] = act_rng.poisson(subscribers * 0.0035 * weekly[dow]).astype(float)
-        out["churn"] = np.round(np.abs(_rng(partner.pk, "churn").normal(1.6, 0.15, n)), 3)
+        out["churn"] = np.round(np.abs(_rng(partner, "churn").normal(1.6, 0.15, n)), 3)
     return out
 
 

@@ -8,11 +8,11 @@ migrates it, makes a scratch tenant with 1,000 partners and 20 products, generat
   no indexes), and
 * the app's import path (``usage_import_run``: COPY into staging, set-based validation,
   de-duplication through the key table, insert into the monthly partitions),
-* two floors, the least that anything meeting the issue's other requirements must do, as plain
-  SQL with no validation, no row-level security and no partitions: a ``COPY`` into the same bare
-  table carrying only the unique ``(tenant_id, external_id)`` index (a record sent twice is
-  stored once), and the path the issue prescribes (``COPY`` into a text staging table, then one
-  ``INSERT ... SELECT`` with the casts into the bare table, no index at all),
+* three floors, the least that anything meeting the issue's other requirements must do, as plain
+  SQL with no validation, no row-level security and no partitions (``FLOORS``): a ``COPY`` into
+  the same bare table carrying only the unique ``(tenant_id, external_id)`` index (a record sent
+  twice is stored once), the path the issue prescribes (``COPY`` into a text staging table, then
+  one ``INSERT ... SELECT`` with the casts into the bare table, no index at all), and both,
 
 and the peak memory (``ru_maxrss`` of a fresh subprocess, and the tracemalloc peak of the import
 call itself) at ``--memory-rows`` and 10x that many rows, to show memory stays flat. Prints the

@@ -33,6 +33,7 @@ from bench.ingest_bench import (
     _create_database,
     _django_setup,
     _drop_database,
+    _fmt,
     _merge_results,
     _with_database,
     scratch_tenant,
@@ -242,10 +243,6 @@ def main() -> None:
         connections.close_all()
         if not args.keep:
             _drop_database(owner_url, name)
-
-
-def _fmt(samples: list[float]) -> str:
-    return ", ".join(f"{x:.2f}" for x in samples)
 
 
 if __name__ == "__main__":
